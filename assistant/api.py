@@ -1,0 +1,193 @@
+"""The FastAPI application: start-up (migrations, bootstrap key, stores), routers, errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError
+
+from assistant import __version__
+from assistant.audit.api import router as audit_router
+from assistant.auth import ensure_bootstrap_staff
+from assistant.config import Settings, get_settings
+from assistant.db import (
+    build_engine,
+    database_reachable,
+    session_factory,
+    transaction,
+    upgrade_database,
+)
+from assistant.drafting.goal_milestones import GoalMilestoneDrafter
+from assistant.errors import DomainError, InvalidField
+from assistant.matching.api import router as matching_router
+from assistant.observability import (
+    BodyLimitMiddleware,
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+    request_id_var,
+)
+from assistant.people.api import router as people_router
+from assistant.plans.api import router as plans_router
+from assistant.plans.service import PlanDrafter
+from assistant.programs.api import router as programs_router
+from assistant.retrieval.store import ChromaVectorStore, VectorStore
+from assistant.sessions.api import router as sessions_router
+from assistant.web import AppServices, Clock, SystemClock
+
+logger = logging.getLogger("tandem.app")
+
+
+def build_vector_store(settings: Settings) -> VectorStore:
+    if settings.chroma_url:
+        return ChromaVectorStore(url=settings.chroma_url)
+    return ChromaVectorStore(path=settings.chroma_path)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    plan_drafter: PlanDrafter | None = None,
+    vector_store: VectorStore | None = None,
+) -> AppServices:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    factory = session_factory(engine)
+    if settings.bootstrap_staff_key is not None:
+        with transaction(factory) as session:
+            ensure_bootstrap_staff(session, settings.bootstrap_staff_key.get_secret_value())
+    return AppServices(
+        settings=settings,
+        engine=engine,
+        sessions=factory,
+        clock=clock or SystemClock(),
+        plan_drafter=plan_drafter or GoalMilestoneDrafter(),
+        vector_store=vector_store or build_vector_store(settings),
+    )
+
+
+def _error_body(detail: Any) -> dict[str, Any]:
+    return {"detail": detail, "request_id": request_id_var.get()}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(InvalidField)
+    async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
+        detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
+        return JSONResponse(_error_body(detail), status_code=422)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(_error_body(exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Only reachable when two requests race past a rule the service checked (the
+        # same email created twice at once); the database constraint is the backstop.
+        logger.warning("integrity error: %s", exc.orig)
+        return JSONResponse(
+            _error_body("conflicts with a concurrent change; reload and try again"),
+            status_code=409,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse(_error_body(errors), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return JSONResponse(
+            _error_body("internal error; quote the request id when reporting it"),
+            status_code=500,
+        )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    plan_drafter: PlanDrafter | None = None,
+    vector_store: VectorStore | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = build_services(
+            settings, clock=clock, plan_drafter=plan_drafter, vector_store=vector_store
+        )
+        app.state.services = services
+        logger.info(
+            "started",
+            extra={
+                "fields": {"database": services.engine.url.render_as_string(hide_password=True)}
+            },
+        )
+        try:
+            yield
+        finally:
+            services.engine.dispose()
+
+    app = FastAPI(
+        title="Tandem",
+        version=__version__,
+        description="Mentoring assistant: development plans, sessions, progress and pairing.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    _install_error_handlers(app)
+    for router in (
+        people_router,
+        programs_router,
+        matching_router,
+        plans_router,
+        sessions_router,
+        audit_router,
+    ):
+        app.include_router(router)
+
+    @app.get("/health", tags=["operations"])
+    def health(request: Request) -> JSONResponse:
+        services: AppServices = request.app.state.services
+        database = database_reachable(services.engine)
+        vectors = services.vector_store.heartbeat()
+        status = "ok" if database and vectors else "degraded" if database else "down"
+        return JSONResponse(
+            {
+                "status": status,
+                "version": __version__,
+                "database": {"reachable": database},
+                "vector_store": {
+                    "reachable": vectors,
+                    "kind": services.vector_store.description,
+                },
+            },
+            status_code=200 if database else 503,
+        )
+
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
+    def metrics_endpoint() -> PlainTextResponse:
+        return PlainTextResponse(
+            generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST
+        )
+
+    # Added last = outermost: the request id and metrics cover the 413s too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    return app

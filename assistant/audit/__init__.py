@@ -1,0 +1,1 @@
+"""Audit trail: every staff decision and every status change, append-only."""

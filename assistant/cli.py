@@ -1,0 +1,132 @@
+"""The `tandem` command: set up, serve, migrate, load a demo program, manage keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assistant.auth import Principal, create_staff_key, staff_count
+from assistant.config import Settings, get_settings
+from assistant.db import build_engine, session_factory, transaction, upgrade_database
+
+app = typer.Typer(help="Tandem: the mentoring assistant service.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="key")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _prepare(settings: Settings) -> None:
+    """Data dir, migrations and a first staff key: everything `serve` needs, idempotent."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    with transaction(session_factory(engine)) as session:
+        if settings.bootstrap_staff_key is None and staff_count(session) == 0:
+            _, key = create_staff_key(session, name="first staff")
+            console.print(
+                "[bold]First staff API key[/bold] (shown once; store it now):\n"
+                f"  [green]{key}[/green]\n"
+                "Use it as 'Authorization: Bearer <key>'. More keys: `tandem key create`."
+            )
+    engine.dispose()
+
+
+@app.command()
+def init() -> None:
+    """Create the data dir and database, and print a first staff key if there is none."""
+    settings = _settings()
+    _prepare(settings)
+    console.print(
+        f"Ready: data in [bold]{settings.data_dir.resolve()}[/bold], "
+        f"database {build_engine(settings.resolved_database_url).url.render_as_string()}"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="defaults to TANDEM_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="defaults to TANDEM_PORT")] = None,
+) -> None:
+    """Set up if needed, then serve the API (embedded SQLite and Chroma by default)."""
+    import uvicorn
+
+    from assistant.api import create_app
+
+    settings = _settings()
+    _prepare(settings)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+    console.print(f"Serving Tandem on http://{bind_host}:{bind_port} (docs at /docs)")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply pending database migrations."""
+    settings = _settings()
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    console.print("Database is at the latest schema.")
+
+
+@key_app.command("create")
+def key_create(
+    name: Annotated[str, typer.Option(help="who the staff key is for")] = "staff",
+    participant: Annotated[
+        str | None, typer.Option(help="rotate this participant's key instead")
+    ] = None,
+) -> None:
+    """Create a staff key, or a new key for a participant (the old one stops working)."""
+    from assistant.people.service import rotate_participant_key
+
+    settings = _settings()
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    with transaction(session_factory(engine)) as session:
+        if participant:
+            cli = Principal(kind="staff", id="cli", name="tandem key create")
+            key = rotate_participant_key(session, actor=cli, participant_id=participant)
+            console.print(f"New key for participant {participant} (shown once):")
+        else:
+            _, key = create_staff_key(session, name=name)
+            console.print(f"New staff key for {name} (shown once):")
+    console.print(f"  [green]{key}[/green]")
+
+
+@app.command()
+def demo() -> None:
+    """Load a small realistic demo program and print the keys to explore it with."""
+    from assistant.demo import DemoAlreadyLoaded, load_demo
+
+    settings = _settings()
+    _prepare(settings)
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        with transaction(session_factory(engine)) as session:
+            summary = load_demo(session)
+    except DemoAlreadyLoaded as exc:
+        console.print(f"[yellow]{exc}[/yellow]")
+        raise typer.Exit(0) from exc
+    table = Table(title=f"Demo program '{summary.program_name}' ({summary.program_id})")
+    for column in ("name", "stage", "roles", "participant id", "API key"):
+        table.add_column(column)
+    for person in summary.people:
+        table.add_row(person.name, person.stage, ", ".join(person.roles), person.id, person.key)
+    console.print(table)
+    console.print(
+        f"{len(summary.people)} participants, {summary.matches} matches, {summary.plans} plans, "
+        f"{summary.sessions} sessions, {summary.notes} notes. Keys are shown once."
+    )

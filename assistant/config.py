@@ -1,0 +1,106 @@
+"""Settings for the whole service: one pydantic-settings class read from `TANDEM_*`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples. A deployment running with one of these is one
+# leaked README away from being open to anyone, so they are refused outside tests.
+PLACEHOLDER_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "password",
+        "placeholder",
+        "example",
+        "test",
+        "todo",
+        "xxx",
+        "none",
+        "null",
+        "staff",
+        "admin",
+        "your-key-here",
+        "<key>",
+    }
+)
+MIN_SECRET_LENGTH = 16
+
+
+def secret_problem(value: str) -> str | None:
+    """Why a configured secret is unusable, or None when it is fine."""
+    stripped = value.strip()
+    if not stripped:
+        return "is empty"
+    if stripped.lower() in PLACEHOLDER_SECRETS:
+        return "is a placeholder value"
+    if len(stripped) < MIN_SECRET_LENGTH:
+        return f"is shorter than {MIN_SECRET_LENGTH} characters"
+    return None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TANDEM_", env_file=None, extra="ignore")
+
+    environment: Literal["production", "development", "test"] = "production"
+    data_dir: Path = Path(".tandem")
+    database_url: str | None = None
+    chroma_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    bootstrap_staff_key: SecretStr | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    # Limits: what one request may carry. Bodies past max_body_bytes get a 413 before
+    # they are parsed, so a client cannot make the service buffer arbitrary input.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_page_size: int = Field(default=200, ge=1)
+    max_note_chars: int = Field(default=20_000, ge=100)
+
+    # Plan health thresholds (days); programs can tune how early to warn.
+    health_due_soon_days: int = Field(default=14, ge=1)
+    health_severely_overdue_days: int = Field(default=14, ge=1)
+
+    @field_validator("database_url", "chroma_url", mode="before")
+    @classmethod
+    def _blank_means_default(cls, value: object) -> object:
+        # `TANDEM_DATABASE_URL=` in a shell means "unset", not "a database named ''".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "test" or self.bootstrap_staff_key is None:
+            return self
+        problem = secret_problem(self.bootstrap_staff_key.get_secret_value())
+        if problem:
+            raise ValueError(
+                f"TANDEM_BOOTSTRAP_STAFF_KEY {problem}; set a random key "
+                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+                "or unset it and run `tandem init`"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tandem.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

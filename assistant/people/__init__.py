@@ -1,0 +1,1 @@
+"""Participants: profiles, skills, goals, availability, and their API keys."""

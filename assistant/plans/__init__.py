@@ -1,0 +1,1 @@
+"""Development plans: versions, milestones, progress and health."""

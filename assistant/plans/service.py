@@ -1,0 +1,623 @@
+"""Plan rules: writing and drafting versions, accepting, logging progress, health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.audit.service import record_event
+from assistant.auth import Principal
+from assistant.db import new_id
+from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
+from assistant.matching.models import WORKING_STATUSES, Match, MatchOut
+from assistant.matching.service import is_member, match_out, member_ids, visible_match
+from assistant.people.models import ParticipantOut
+from assistant.people.service import get_participant, participant_out
+from assistant.plans.models import (
+    ActionItemRef,
+    Give,
+    Milestone,
+    MilestoneRef,
+    Objective,
+    Plan,
+    PlanBody,
+    PlanCadence,
+    PlanCreate,
+    PlanHealth,
+    PlanOut,
+    PlanRevise,
+    PlanVersion,
+    PlanVersionSummary,
+    ProgressIn,
+    ProgressOut,
+    ProgressUpdate,
+)
+from assistant.sessions.models import MentoringSession
+from assistant.sessions.service import held, past_due_items, visible_action_items
+
+# Plans longer than this are programs, not plans; a date further out is almost
+# certainly a typo (2207 for 2027).
+MAX_PLAN_SPAN = timedelta(days=3 * 365)
+DAYS_PER_MONTH = 30.44
+
+
+# ---- the drafting seam -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanDraftRequest:
+    """What a drafter is given. The drafting package builds richer context from this;
+    plans/ never imports drafting/, the app injects a PlanDrafter."""
+
+    match: MatchOut
+    owner: ParticipantOut
+    others: list[ParticipantOut]
+    focus: str
+    starts_on: date
+
+
+@dataclass(frozen=True)
+class DraftedPlan:
+    body: PlanBody
+    drafter: str
+
+
+class PlanDrafter(Protocol):
+    def draft_plan(self, request: PlanDraftRequest) -> DraftedPlan: ...
+
+
+# ---- reading -----------------------------------------------------------------------
+
+
+def visible_plan(session: Session, principal: Principal, plan_id: str) -> tuple[Plan, Match]:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("plan", plan_id)
+    try:
+        match = visible_match(session, principal, plan.match_id)
+    except NotFound:
+        raise NotFound("plan", plan_id) from None
+    return plan, match
+
+
+def _version(session: Session, plan: Plan, version: int | None = None) -> PlanVersion:
+    number = plan.current_version if version is None else version
+    row = session.scalar(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.version == number)
+    )
+    if row is None:
+        raise NotFound("plan version", f"{plan.id}@{number}")
+    return row
+
+
+def milestone_statuses(session: Session, plan_id: str) -> dict[str, str]:
+    """Each milestone's latest logged status: the last update in time wins."""
+    latest: dict[str, str] = {}
+    for milestone_id, status in session.execute(
+        select(ProgressUpdate.milestone_id, ProgressUpdate.status)
+        .where(ProgressUpdate.plan_id == plan_id)
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    ):
+        latest[milestone_id] = status
+    return latest
+
+
+def _with_current_statuses(body: PlanBody, statuses: dict[str, str]) -> list[Objective]:
+    objectives: list[Objective] = []
+    for objective in body.objectives:
+        milestones = [
+            m.model_copy(update={"status": statuses.get(m.id or "", m.status)})
+            for m in objective.milestones
+        ]
+        objectives.append(objective.model_copy(update={"milestones": milestones}))
+    return objectives
+
+
+def plan_out(session: Session, plan: Plan, version: int | None = None) -> PlanOut:
+    row = _version(session, plan, version)
+    body = PlanBody.model_validate(row.body)
+    return PlanOut(
+        id=plan.id,
+        match_id=plan.match_id,
+        owner_id=plan.owner_id,
+        version=row.version,
+        latest_version=plan.current_version,
+        status=row.status,
+        drafter=row.drafter,
+        summary=row.summary,
+        starts_on=row.starts_on,
+        objectives=_with_current_statuses(body, milestone_statuses(session, plan.id)),
+        gives=body.gives,
+        cadence=body.cadence,
+        citations=body.citations,
+        instruction=row.instruction,
+        created_at=row.created_at,
+    )
+
+
+def read_plan(
+    session: Session, *, actor: Principal, plan_id: str, version: int | None = None
+) -> PlanOut:
+    plan, _ = visible_plan(session, actor, plan_id)
+    return plan_out(session, plan, version)
+
+
+def list_versions(session: Session, *, actor: Principal, plan_id: str) -> list[PlanVersionSummary]:
+    plan, _ = visible_plan(session, actor, plan_id)
+    rows = session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.version)
+    )
+    return [PlanVersionSummary.model_validate(r, from_attributes=True) for r in rows]
+
+
+def list_plans(session: Session, *, actor: Principal, match_id: str) -> list[PlanOut]:
+    match = visible_match(session, actor, match_id)
+    plans = session.scalars(
+        select(Plan).where(Plan.match_id == match.id).order_by(Plan.created_at, Plan.id)
+    )
+    return [plan_out(session, p) for p in plans]
+
+
+# ---- writing -----------------------------------------------------------------------
+
+
+def _assign_ids(body: PlanBody, known_ids: set[str] | None) -> PlanBody:
+    """Give new objectives and milestones ids; check that ids that were sent exist.
+
+    `known_ids` is None on a first version (any unique id a person writes is fine) and
+    the previous version's ids on a revision, where an unknown id is a typo that would
+    silently detach a milestone from its progress history.
+    """
+    seen: set[str] = set()
+    objectives: list[Objective] = []
+    for o_index, objective in enumerate(body.objectives):
+        milestones = []
+        for m_index, milestone in enumerate(objective.milestones):
+            loc = ("body", "objectives", o_index, "milestones", m_index, "id")
+            mid = milestone.id
+            if mid is not None and known_ids is not None and mid not in known_ids:
+                raise InvalidField(loc, f"milestone id {mid!r} is not in the current version")
+            mid = mid or new_id()
+            if mid in seen:
+                raise InvalidField(loc, f"milestone id {mid!r} is used twice")
+            seen.add(mid)
+            milestones.append(milestone.model_copy(update={"id": mid}))
+        oid = objective.id or new_id()
+        if oid in seen:
+            raise InvalidField(("body", "objectives", o_index, "id"), f"id {oid!r} is used twice")
+        seen.add(oid)
+        objectives.append(objective.model_copy(update={"id": oid, "milestones": milestones}))
+    return body.model_copy(update={"objectives": objectives})
+
+
+def _check_dates(body: PlanBody, starts_on: date) -> None:
+    for o_index, objective in enumerate(body.objectives):
+        for m_index, milestone in enumerate(objective.milestones):
+            loc = ("body", "objectives", o_index, "milestones", m_index, "due_date")
+            if milestone.due_date < starts_on:
+                raise InvalidField(
+                    loc,
+                    f"due date {milestone.due_date} is before the plan starts ({starts_on})",
+                )
+            if milestone.due_date > starts_on + MAX_PLAN_SPAN:
+                raise InvalidField(
+                    loc, f"due date {milestone.due_date} is more than three years after the start"
+                )
+
+
+def _check_gives(gives: Iterable[Give], *, match: Match, owner_id: str) -> None:
+    others = set(member_ids(match)) - {owner_id}
+    for index, give in enumerate(gives):
+        if give.to_id not in others:
+            raise InvalidField(
+                ("body", "gives", index, "to_id"),
+                "gives are offered to another member of the match",
+            )
+
+
+def _default_cadence(match: Match) -> PlanCadence:
+    formats = {
+        "mentor": "scheduled 1:1 with structured feedback",
+        "near_peer": "regular 1:1 with advice from recent experience",
+        "reverse": "1:1 led by the junior member on their expertise",
+        "peer": "frequent informal check-ins with reciprocal feedback",
+        "group": "group session with rotating focus and shared accountability",
+        "flash": "one focused session on a single question, then a follow-up",
+    }
+    return PlanCadence(
+        sessions_per_month=match.sessions_per_month,
+        minutes=match.session_minutes,
+        format=formats.get(match.mode, "scheduled session"),
+    )
+
+
+def _store_version(
+    session: Session,
+    *,
+    plan: Plan,
+    version: int,
+    body: PlanBody,
+    drafter: str,
+    starts_on: date,
+    instruction: str,
+    actor: Principal,
+) -> PlanVersion:
+    row = PlanVersion(
+        plan_id=plan.id,
+        version=version,
+        status="draft",
+        drafter=drafter,
+        summary=body.summary,
+        starts_on=starts_on,
+        body=body.model_dump(mode="json"),
+        instruction=instruction,
+        created_by=actor.id,
+    )
+    session.add(row)
+    return row
+
+
+def create_plan(
+    session: Session,
+    *,
+    actor: Principal,
+    match_id: str,
+    data: PlanCreate,
+    today: date,
+    drafter: PlanDrafter,
+) -> Plan:
+    match = visible_match(session, actor, match_id)
+    if match.status not in WORKING_STATUSES:
+        raise RuleViolation(f"the match is {match.status}; plans belong to open matches")
+    if not is_member(match, data.owner_id):
+        raise InvalidField(("body", "owner_id"), "the plan's owner must be a member of the match")
+    existing = session.scalar(
+        select(Plan.id).where(Plan.match_id == match.id, Plan.owner_id == data.owner_id)
+    )
+    if existing:
+        raise RuleViolation(
+            f"this member already has a plan in this match ({existing}); revise it instead"
+        )
+    starts_on = data.starts_on or today
+    if data.objectives is not None:
+        body = PlanBody(
+            summary=data.summary,
+            objectives=data.objectives,
+            gives=data.gives,
+            cadence=data.cadence or _default_cadence(match),
+            citations=data.citations,
+        )
+        written_by = "hand-written"
+    else:
+        owner = get_participant(session, data.owner_id)
+        others = [get_participant(session, pid) for pid in member_ids(match) if pid != owner.id]
+        drafted = drafter.draft_plan(
+            PlanDraftRequest(
+                match=match_out(session, match),
+                owner=participant_out(owner),
+                others=[participant_out(p) for p in others],
+                focus=data.focus,
+                starts_on=starts_on,
+            )
+        )
+        body = drafted.body
+        written_by = drafted.drafter
+    if body.cadence is None:
+        body = body.model_copy(update={"cadence": _default_cadence(match)})
+    body = _assign_ids(body, known_ids=None)
+    _check_dates(body, starts_on)
+    _check_gives(body.gives, match=match, owner_id=data.owner_id)
+    plan = Plan(match_id=match.id, owner_id=data.owner_id, current_version=1)
+    session.add(plan)
+    session.flush()
+    _store_version(
+        session,
+        plan=plan,
+        version=1,
+        body=body,
+        drafter=written_by,
+        starts_on=starts_on,
+        instruction=data.focus,
+        actor=actor,
+    )
+    record_event(
+        session,
+        actor=actor,
+        action="plan.created",
+        entity_type="plan",
+        entity_id=plan.id,
+        detail={"match_id": match.id, "owner_id": data.owner_id, "drafter": written_by},
+    )
+    session.flush()
+    return plan
+
+
+def _apply_patches(body: PlanBody, revision: PlanRevise) -> PlanBody:
+    patches = {p.id: p for p in revision.milestone_patches}
+    found: set[str] = set()
+    objectives = []
+    for objective in body.objectives:
+        milestones = []
+        for milestone in objective.milestones:
+            patch = patches.get(milestone.id or "")
+            if patch is not None:
+                found.add(patch.id)
+                milestone = milestone.model_copy(
+                    update={
+                        k: v for k, v in patch.model_dump(exclude={"id"}).items() if v is not None
+                    }
+                )
+            milestones.append(milestone)
+        objectives.append(objective.model_copy(update={"milestones": milestones}))
+    for index, patch in enumerate(revision.milestone_patches):
+        if patch.id not in found:
+            raise InvalidField(
+                ("body", "milestone_patches", index, "id"),
+                f"milestone {patch.id!r} is not in the current version",
+            )
+    return body.model_copy(update={"objectives": objectives})
+
+
+def revise_plan(session: Session, *, actor: Principal, plan_id: str, data: PlanRevise) -> Plan:
+    plan, match = visible_plan(session, actor, plan_id)
+    current = _version(session, plan)
+    body = PlanBody.model_validate(current.body)
+    known = {m.id for o in body.objectives for m in o.milestones if m.id}
+    changes: dict[str, object] = {}
+    if data.objectives is not None:
+        changes["objectives"] = data.objectives
+    if data.gives is not None:
+        changes["gives"] = data.gives
+    if data.cadence is not None:
+        changes["cadence"] = data.cadence
+    if data.summary is not None:
+        changes["summary"] = data.summary
+    revised = PlanBody.model_validate(body.model_copy(update=changes).model_dump())
+    revised = _assign_ids(revised, known_ids=known)
+    revised = _apply_patches(revised, data)
+    _check_dates(revised, current.starts_on)
+    _check_gives(revised.gives, match=match, owner_id=plan.owner_id)
+    plan.current_version += 1
+    _store_version(
+        session,
+        plan=plan,
+        version=plan.current_version,
+        body=revised,
+        drafter="hand-revised" if data.objectives or data.milestone_patches else current.drafter,
+        starts_on=current.starts_on,
+        instruction=data.instruction,
+        actor=actor,
+    )
+    record_event(
+        session,
+        actor=actor,
+        action="plan.revised",
+        entity_type="plan",
+        entity_id=plan.id,
+        detail={"version": plan.current_version, "instruction": data.instruction},
+    )
+    session.flush()
+    return plan
+
+
+def accept_plan(session: Session, *, actor: Principal, plan_id: str) -> Plan:
+    plan, _ = visible_plan(session, actor, plan_id)
+    if not actor.is_staff and actor.id != plan.owner_id:
+        raise NotAllowed("only the plan's owner accepts it")
+    current = _version(session, plan)
+    if current.status == "active":
+        raise RuleViolation(f"version {current.version} is already active")
+    for older in session.scalars(
+        select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.status == "active")
+    ):
+        older.status = "superseded"
+    current.status = "active"
+    record_event(
+        session,
+        actor=actor,
+        action="plan.accepted",
+        entity_type="plan",
+        entity_id=plan.id,
+        detail={"version": current.version},
+    )
+    session.flush()
+    return plan
+
+
+def log_progress(
+    session: Session, *, actor: Principal, plan_id: str, data: ProgressIn
+) -> ProgressOut:
+    plan, match = visible_plan(session, actor, plan_id)
+    if match.status not in WORKING_STATUSES:
+        raise RuleViolation(f"the match is {match.status}; progress is logged on open matches")
+    body = PlanBody.model_validate(_version(session, plan).body)
+    milestone = next(
+        (m for o in body.objectives for m in o.milestones if m.id == data.milestone_id), None
+    )
+    if milestone is None:
+        raise InvalidField(
+            ("body", "milestone_id"),
+            f"milestone {data.milestone_id!r} is not in this plan's current version",
+        )
+    previous = milestone_statuses(session, plan.id).get(data.milestone_id, milestone.status)
+    update = ProgressUpdate(
+        plan_id=plan.id,
+        milestone_id=data.milestone_id,
+        status=data.status,
+        note=data.note,
+        evidence_url=str(data.evidence_url) if data.evidence_url else None,
+        author_kind=actor.kind,
+        author_id=actor.id,
+    )
+    session.add(update)
+    session.flush()
+    record_event(
+        session,
+        actor=actor,
+        action="milestone.status_changed",
+        entity_type="plan",
+        entity_id=plan.id,
+        detail={"milestone_id": data.milestone_id, "from": previous, "to": data.status},
+    )
+    return _progress_out(update, previous)
+
+
+def _progress_out(update: ProgressUpdate, previous: str) -> ProgressOut:
+    return ProgressOut.model_validate(
+        {
+            "id": update.id,
+            "plan_id": update.plan_id,
+            "milestone_id": update.milestone_id,
+            "status": update.status,
+            "previous_status": previous,
+            "note": update.note,
+            "evidence_url": update.evidence_url,
+            "author_kind": update.author_kind,
+            "author_id": update.author_id,
+            "created_at": update.created_at,
+        }
+    )
+
+
+def progress_history(session: Session, *, actor: Principal, plan_id: str) -> list[ProgressOut]:
+    plan, _ = visible_plan(session, actor, plan_id)
+    initial = {
+        m.id: m.status
+        for version in session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan.id))
+        for o in PlanBody.model_validate(version.body).objectives
+        for m in o.milestones
+    }
+    current: dict[str, str] = {}
+    history: list[ProgressOut] = []
+    for update in session.scalars(
+        select(ProgressUpdate)
+        .where(ProgressUpdate.plan_id == plan.id)
+        .order_by(ProgressUpdate.created_at, ProgressUpdate.id)
+    ):
+        previous = current.get(update.milestone_id, initial.get(update.milestone_id, "not_started"))
+        history.append(_progress_out(update, previous))
+        current[update.milestone_id] = update.status
+    return history
+
+
+# ---- health ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthThresholds:
+    due_soon_days: int = 14
+    severely_overdue_days: int = 14
+
+
+def plan_health(
+    session: Session,
+    *,
+    actor: Principal,
+    plan_id: str,
+    now: datetime,
+    thresholds: HealthThresholds = HealthThresholds(),
+) -> PlanHealth:
+    """Where a plan stands today, with a reason for every concern, each naming the
+    milestone, session or action item it comes from."""
+    plan, match = visible_plan(session, actor, plan_id)
+    today = now.date()
+    current = _version(session, plan)
+    objectives = _with_current_statuses(
+        PlanBody.model_validate(current.body), milestone_statuses(session, plan.id)
+    )
+    milestones = [m for o in objectives for m in o.milestones if m.status != "dropped"]
+    done = [m for m in milestones if m.status == "done"]
+    percent = round(100 * len(done) / len(milestones)) if milestones else 0
+
+    def ref(m: Milestone, days: int) -> MilestoneRef:
+        return MilestoneRef(
+            milestone_id=m.id or "", title=m.title, due_date=m.due_date, status=m.status, days=days
+        )
+
+    open_milestones = [m for m in milestones if m.status != "done"]
+    overdue = [ref(m, (today - m.due_date).days) for m in open_milestones if m.due_date < today]
+    due_soon = [
+        ref(m, (m.due_date - today).days)
+        for m in open_milestones
+        if today <= m.due_date <= today + timedelta(days=thresholds.due_soon_days)
+    ]
+    blocked = [ref(m, (today - m.due_date).days) for m in open_milestones if m.status == "blocked"]
+
+    sessions = list(
+        session.scalars(
+            select(MentoringSession)
+            .where(MentoringSession.match_id == match.id)
+            .order_by(MentoringSession.scheduled_at)
+        )
+    )
+    held_sessions = [s for s in sessions if held(s, now)]
+    last = held_sessions[-1] if held_sessions else None
+    interval = DAYS_PER_MONTH / max(match.sessions_per_month, 1)
+    since = last.scheduled_at.date() if last else (match.started_on or current.starts_on)
+    days_since = (today - since).days
+
+    past_due = [
+        ActionItemRef(
+            action_item_id=i.id,
+            text=i.text,
+            owner_id=i.owner_id,
+            due_date=i.due_date,
+            days_overdue=(today - i.due_date).days,
+        )
+        for i in past_due_items(
+            visible_action_items(session, actor=actor, match_id=match.id, open_only=True), today
+        )
+        if i.due_date is not None
+    ]
+
+    off: list[str] = []
+    risk: list[str] = []
+    for m in sorted(overdue, key=lambda r: -r.days):
+        sentence = f"Milestone '{m.title}' is {m.days} days overdue (due {m.due_date})."
+        (off if m.days > thresholds.severely_overdue_days else risk).append(sentence)
+    if len(overdue) >= 2 and not off:
+        off.append(f"{len(overdue)} milestones are overdue at once.")
+    for m in blocked:
+        risk.append(f"Milestone '{m.title}' is blocked.")
+    if days_since > interval:
+        where = (
+            f"the last was session {last.id} on {last.scheduled_at.date()}"
+            if last
+            else f"none held since the match started on {since}"
+        )
+        sentence = (
+            f"No session for {days_since} days ({where}); the cadence of "
+            f"{match.sessions_per_month} a month expects one every {round(interval)} days."
+        )
+        if days_since > 2 * interval:
+            off.append(sentence)
+        elif days_since > 1.5 * interval:
+            risk.append(sentence)
+    for item in past_due:
+        risk.append(f"Action item '{item.text}' is {item.days_overdue} days past due.")
+
+    status = "off_track" if off else "at_risk" if risk else "on_track"
+    reasons = off + risk
+    if not reasons:
+        soon = f"; next due: '{due_soon[0].title}' on {due_soon[0].due_date}" if due_soon else ""
+        reasons.append(f"{len(done)} of {len(milestones)} milestones done, none overdue{soon}.")
+    return PlanHealth(
+        plan_id=plan.id,
+        as_of=today,
+        status=status,
+        percent_complete=percent,
+        reasons=reasons,
+        overdue_milestones=overdue,
+        due_soon_milestones=due_soon,
+        blocked_milestones=blocked,
+        last_session_id=last.id if last else None,
+        last_session_at=last.scheduled_at if last else None,
+        days_since_last_session=(today - last.scheduled_at.date()).days if last else None,
+        expected_days_between_sessions=round(interval, 1),
+        past_due_action_items=past_due,
+    )

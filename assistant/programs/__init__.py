@@ -1,0 +1,1 @@
+"""Programs (cohorts): the frame matches run in, and the staff roll-up of how they go."""

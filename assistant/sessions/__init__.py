@@ -1,0 +1,1 @@
+"""Sessions: scheduling, notes with visibility, action items."""

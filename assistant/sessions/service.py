@@ -1,0 +1,223 @@
+"""Session rules: scheduling, who may read which note, action items."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from assistant.audit.service import record_event
+from assistant.auth import Principal
+from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
+from assistant.matching.models import WORKING_STATUSES, Match
+from assistant.matching.service import is_member, member_ids, visible_match
+from assistant.sessions.models import (
+    ActionItem,
+    ActionItemOut,
+    MentoringSession,
+    Note,
+    NoteCreate,
+    NoteOut,
+    SessionCreate,
+    SessionOut,
+    SessionUpdate,
+)
+
+
+def session_out(row: MentoringSession) -> SessionOut:
+    return SessionOut.model_validate(row, from_attributes=True)
+
+
+def note_out(note: Note) -> NoteOut:
+    return NoteOut.model_validate(note, from_attributes=True)
+
+
+def visible_notes_clause(principal: Principal) -> ColumnElement[bool]:
+    """The note access rule as a SQL condition, applied inside every query that reads
+    notes or what hangs off them (action items), never as a filter afterwards.
+
+    private: the author alone. match: every member (match membership is checked by the
+    caller of this clause) and staff. staff: staff and the author.
+    """
+    is_author = and_(Note.author_id == principal.id, Note.author_kind == principal.kind)
+    if principal.is_staff:
+        return or_(Note.visibility.in_(("match", "staff")), is_author)
+    return or_(Note.visibility == "match", is_author)
+
+
+def held(row: MentoringSession, now: datetime) -> bool:
+    """Whether a session counts as having happened.
+
+    A scheduled session whose time has passed counts as held unless someone marked it
+    cancelled or missed: people forget to tick "held", they rarely forget to cancel.
+    """
+    if row.status == "held":
+        return True
+    end = row.scheduled_at + timedelta(minutes=row.duration_minutes)
+    return row.status == "scheduled" and end <= now
+
+
+def visible_session(session: Session, principal: Principal, session_id: str) -> MentoringSession:
+    row = session.get(MentoringSession, session_id)
+    if row is None:
+        raise NotFound("session", session_id)
+    try:
+        visible_match(session, principal, row.match_id)
+    except NotFound:
+        raise NotFound("session", session_id) from None
+    return row
+
+
+def _require_working(match: Match) -> None:
+    if match.status not in WORKING_STATUSES:
+        raise RuleViolation(f"the match is {match.status}; sessions belong to open matches")
+
+
+def schedule_session(
+    session: Session, *, actor: Principal, match_id: str, data: SessionCreate
+) -> MentoringSession:
+    match = visible_match(session, actor, match_id)
+    _require_working(match)
+    row = MentoringSession(
+        match_id=match.id,
+        scheduled_at=data.scheduled_at,
+        duration_minutes=data.duration_minutes,
+        title=data.title,
+        created_by=actor.id,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def update_session(
+    session: Session, *, actor: Principal, session_id: str, data: SessionUpdate
+) -> MentoringSession:
+    row = visible_session(session, actor, session_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    previous_status = row.status
+    for field, value in changes.items():
+        setattr(row, field, value)
+    if "status" in changes and changes["status"] != previous_status:
+        record_event(
+            session,
+            actor=actor,
+            action="session.status_changed",
+            entity_type="session",
+            entity_id=row.id,
+            detail={"from": previous_status, "to": changes["status"]},
+        )
+    session.flush()
+    return row
+
+
+def list_sessions(session: Session, *, actor: Principal, match_id: str) -> list[MentoringSession]:
+    match = visible_match(session, actor, match_id)
+    return list(
+        session.scalars(
+            select(MentoringSession)
+            .where(MentoringSession.match_id == match.id)
+            .order_by(MentoringSession.scheduled_at, MentoringSession.id)
+        )
+    )
+
+
+def add_note(session: Session, *, actor: Principal, session_id: str, data: NoteCreate) -> Note:
+    row = visible_session(session, actor, session_id)
+    match = session.get(Match, row.match_id)
+    assert match is not None  # the foreign key guarantees it
+    members = set(member_ids(match))
+    for index, item in enumerate(data.action_items):
+        if item.owner_id is not None and item.owner_id not in members:
+            raise InvalidField(
+                ("body", "action_items", index, "owner_id"),
+                "an action item's owner must be a member of the match",
+            )
+    note = Note(
+        session_id=row.id,
+        match_id=row.match_id,
+        author_kind=actor.kind,
+        author_id=actor.id,
+        text=data.text,
+        visibility=data.visibility,
+        action_items=[
+            ActionItem(
+                session_id=row.id,
+                match_id=row.match_id,
+                text=item.text,
+                owner_id=item.owner_id,
+                due_date=item.due_date,
+            )
+            for item in data.action_items
+        ],
+    )
+    session.add(note)
+    session.flush()
+    return note
+
+
+def list_notes(session: Session, *, actor: Principal, session_id: str) -> list[Note]:
+    row = visible_session(session, actor, session_id)
+    return list(
+        session.scalars(
+            select(Note)
+            .where(Note.session_id == row.id, visible_notes_clause(actor))
+            .order_by(Note.created_at, Note.id)
+        )
+    )
+
+
+def visible_action_items(
+    session: Session,
+    *,
+    actor: Principal,
+    match_id: str,
+    open_only: bool = False,
+) -> list[ActionItem]:
+    match = visible_match(session, actor, match_id)
+    query = (
+        select(ActionItem)
+        .join(Note, Note.id == ActionItem.note_id)
+        .where(ActionItem.match_id == match.id, visible_notes_clause(actor))
+        .where(ActionItem.done == false() if open_only else true())
+        .order_by(ActionItem.due_date, ActionItem.created_at, ActionItem.id)
+    )
+    return list(session.scalars(query))
+
+
+def set_action_item_done(
+    session: Session, *, actor: Principal, action_item_id: str, done: bool, now: datetime
+) -> ActionItem:
+    item = session.get(ActionItem, action_item_id)
+    visible = False
+    if item is not None:
+        match = session.get(Match, item.match_id)
+        readable = session.scalar(
+            select(Note.id).where(Note.id == item.note_id, visible_notes_clause(actor))
+        )
+        visible = (
+            match is not None
+            and readable is not None
+            and (actor.is_staff or is_member(match, actor.id))
+        )
+    if item is None or not visible:
+        raise NotFound("action item", action_item_id)
+    if not actor.is_staff and item.owner_id not in (None, actor.id) and not _is_author(item, actor):
+        raise NotAllowed("only the item's owner or the note's author ticks it off")
+    item.done = done
+    item.done_at = now if done else None
+    session.flush()
+    return item
+
+
+def _is_author(item: ActionItem, actor: Principal) -> bool:
+    return item.note.author_id == actor.id and item.note.author_kind == actor.kind
+
+
+def action_item_out(item: ActionItem) -> ActionItemOut:
+    return ActionItemOut.model_validate(item, from_attributes=True)
+
+
+def past_due_items(items: list[ActionItem], today: date) -> list[ActionItem]:
+    return [i for i in items if not i.done and i.due_date is not None and i.due_date < today]

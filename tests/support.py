@@ -1,0 +1,110 @@
+"""Helpers that speak the API the way a client would, so tests read like the flow."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+STAFF_KEY = "tdm_s_test-staff-key-0123456789abcdef"
+_counter = itertools.count(1)
+
+
+def bearer(key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def profile(**overrides: Any) -> dict[str, Any]:
+    n = next(_counter)
+    body: dict[str, Any] = {
+        "name": f"Person {n}",
+        "email": f"person{n}@example.org",
+        "title": "Engineer",
+        "department": "Payments",
+        "career_stage": "early",
+        "years_experience": 1,
+        "languages": ["en"],
+        "timezone": "Europe/Berlin",
+        "hours_per_month": 4,
+        "roles": ["mentee"],
+        "skills": [{"skill": "public_speaking", "level": 2}],
+        "goals": [
+            {
+                "text": "Present our team's work at the quarterly all-hands",
+                "skills": ["public_speaking"],
+                "target_level": 4,
+                "horizon_weeks": 12,
+            }
+        ],
+        "mentor_capacity": 0,
+        "preferred_modes": ["mentor"],
+        "avoid_ids": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def mentor_profile(**overrides: Any) -> dict[str, Any]:
+    base = profile(
+        career_stage="senior",
+        years_experience=10,
+        roles=["mentor"],
+        skills=[{"skill": "public_speaking", "level": 5}],
+        goals=[],
+        mentor_capacity=2,
+    )
+    base.update(overrides)
+    return base
+
+
+def expect(response: Response, status: int) -> Any:
+    assert response.status_code == status, (response.status_code, response.text)
+    return response.json()
+
+
+class Api:
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+
+    def call(
+        self, method: str, path: str, key: str | None = STAFF_KEY, json: Any = None, **kw: Any
+    ) -> Response:
+        return self.client.request(method, path, headers=bearer(key), json=json, **kw)
+
+    def participant(self, **overrides: Any) -> dict[str, Any]:
+        result: dict[str, Any] = expect(self.call("POST", "/v1/participants", json=profile(**overrides)), 201)
+        return result
+
+    def mentor(self, **overrides: Any) -> dict[str, Any]:
+        body = mentor_profile(**overrides)
+        result: dict[str, Any] = expect(self.call("POST", "/v1/participants", json=body), 201)
+        return result
+
+    def match(self, mode: str, *members: tuple[dict[str, Any], str], **extra: Any) -> dict[str, Any]:
+        body = {
+            "mode": mode,
+            "members": [{"participant_id": p["id"], "role": role} for p, role in members],
+            **extra,
+        }
+        result: dict[str, Any] = expect(self.call("POST", "/v1/matches", json=body), 201)
+        return result
+
+    def mentor_pair(self) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        mentor = self.mentor()
+        mentee = self.participant()
+        match = self.match("mentor", (mentor, "mentor"), (mentee, "mentee"))
+        return mentor, mentee, match
+
+    def plan(self, match: dict[str, Any], owner: dict[str, Any], **body: Any) -> dict[str, Any]:
+        result: dict[str, Any] = expect(
+            self.call(
+                "POST",
+                f"/v1/matches/{match['id']}/plans",
+                key=owner["api_key"],
+                json={"owner_id": owner["id"], **body},
+            ),
+            201,
+        )
+        return result

@@ -1,0 +1,94 @@
+"""The main flow of API.md: staff set up a match, members plan, meet, note, track."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from .conftest import FixedClock
+from .support import Api, expect
+
+
+def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock) -> None:
+    mentor = api.mentor(name="Alex Kim")
+    mentee = api.participant(name="Sam Rivera")
+    assert mentee["api_key"].startswith("tdm_p_")
+    assert "api_key" not in expect(api.call("GET", f"/v1/participants/{mentee['id']}"), 200)
+
+    match = api.match("mentor", (mentor, "mentor"), (mentee, "mentee"))
+    assert match["status"] == "active"
+    assert {m["participant_id"] for m in match["members"]} == {mentor["id"], mentee["id"]}
+
+    plan = api.plan(match, mentee)
+    assert plan["version"] == 1 and plan["status"] == "draft"
+    assert plan["drafter"] == "offline"
+    objective = plan["objectives"][0]
+    assert objective["goal"] == "Present our team's work at the quarterly all-hands"
+    milestones = objective["milestones"]
+    # Evenly spaced across the 12-week horizon, the last one on the horizon itself.
+    dues = [date.fromisoformat(m["due_date"]) for m in milestones]
+    assert dues == sorted(dues)
+    assert dues[-1] == clock.today() + timedelta(weeks=12)
+    gaps = {(b - a).days for a, b in zip([clock.today(), *dues], dues, strict=False)}
+    assert max(gaps) - min(gaps) <= 1
+
+    accepted = expect(api.call("POST", f"/v1/plans/{plan['id']}/accept", key=mentee["api_key"]), 200)
+    assert accepted["status"] == "active"
+
+    first = milestones[0]
+    progress = expect(
+        api.call(
+            "POST",
+            f"/v1/plans/{plan['id']}/progress",
+            key=mentee["api_key"],
+            json={"milestone_id": first["id"], "status": "done", "note": "Gave a 5-minute demo"},
+        ),
+        201,
+    )
+    assert progress["previous_status"] == "not_started" and progress["status"] == "done"
+
+    session = expect(
+        api.call(
+            "POST",
+            f"/v1/matches/{match['id']}/sessions",
+            key=mentor["api_key"],
+            json={"scheduled_at": "2027-03-02T15:00:00Z", "duration_minutes": 45},
+        ),
+        201,
+    )
+    note = expect(
+        api.call(
+            "POST",
+            f"/v1/sessions/{session['id']}/notes",
+            key=mentor["api_key"],
+            json={
+                "text": "Worked on the opening of the all-hands talk.",
+                "visibility": "match",
+                "action_items": [
+                    {"text": "Draft the first three slides", "owner_id": mentee["id"],
+                     "due_date": "2027-03-09"}
+                ],
+            },
+        ),
+        201,
+    )
+    assert note["action_items"][0]["owner_id"] == mentee["id"]
+
+    clock.advance(3)  # the session has happened
+    health = expect(api.call("GET", f"/v1/plans/{plan['id']}/health", key=mentee["api_key"]), 200)
+    assert health["status"] == "on_track"
+    assert health["percent_complete"] == round(100 / len(milestones))
+    assert health["last_session_id"] == session["id"]
+    assert health["days_since_last_session"] == 2
+
+    clock.advance(10)  # the action item is now past due and nobody ticked it off
+    health = expect(api.call("GET", f"/v1/plans/{plan['id']}/health", key=mentee["api_key"]), 200)
+    assert health["status"] == "at_risk"
+    assert any("Draft the first three slides" in r for r in health["reasons"])
+
+    item_id = note["action_items"][0]["id"]
+    expect(
+        api.call("PATCH", f"/v1/action-items/{item_id}", key=mentee["api_key"], json={"done": True}),
+        200,
+    )
+    health = expect(api.call("GET", f"/v1/plans/{plan['id']}/health", key=mentee["api_key"]), 200)
+    assert health["status"] == "on_track", health["reasons"]
