@@ -55,9 +55,7 @@ def postgres_database() -> Iterator[str | None]:
     if base.get_backend_name() != "postgresql":
         raise pytest.UsageError("TANDEM_DATABASE_URL must be a postgresql:// URL for the suite")
     name = f"tandem_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(
-        base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
-    )
+    admin = create_engine(base.set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(drivername="postgresql+psycopg", database=name).render_as_string(

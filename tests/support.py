@@ -74,7 +74,9 @@ class Api:
         return self.client.request(method, path, headers=bearer(key), json=json, **kw)
 
     def participant(self, **overrides: Any) -> dict[str, Any]:
-        result: dict[str, Any] = expect(self.call("POST", "/v1/participants", json=profile(**overrides)), 201)
+        result: dict[str, Any] = expect(
+            self.call("POST", "/v1/participants", json=profile(**overrides)), 201
+        )
         return result
 
     def mentor(self, **overrides: Any) -> dict[str, Any]:
@@ -82,7 +84,9 @@ class Api:
         result: dict[str, Any] = expect(self.call("POST", "/v1/participants", json=body), 201)
         return result
 
-    def match(self, mode: str, *members: tuple[dict[str, Any], str], **extra: Any) -> dict[str, Any]:
+    def match(
+        self, mode: str, *members: tuple[dict[str, Any], str], **extra: Any
+    ) -> dict[str, Any]:
         body = {
             "mode": mode,
             "members": [{"participant_id": p["id"], "role": role} for p, role in members],

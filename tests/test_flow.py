@@ -31,7 +31,9 @@ def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock
     gaps = {(b - a).days for a, b in zip([clock.today(), *dues], dues, strict=False)}
     assert max(gaps) - min(gaps) <= 1
 
-    accepted = expect(api.call("POST", f"/v1/plans/{plan['id']}/accept", key=mentee["api_key"]), 200)
+    accepted = expect(
+        api.call("POST", f"/v1/plans/{plan['id']}/accept", key=mentee["api_key"]), 200
+    )
     assert accepted["status"] == "active"
 
     first = milestones[0]
@@ -64,8 +66,11 @@ def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock
                 "text": "Worked on the opening of the all-hands talk.",
                 "visibility": "match",
                 "action_items": [
-                    {"text": "Draft the first three slides", "owner_id": mentee["id"],
-                     "due_date": "2027-03-09"}
+                    {
+                        "text": "Draft the first three slides",
+                        "owner_id": mentee["id"],
+                        "due_date": "2027-03-09",
+                    }
                 ],
             },
         ),
@@ -87,7 +92,9 @@ def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock
 
     item_id = note["action_items"][0]["id"]
     expect(
-        api.call("PATCH", f"/v1/action-items/{item_id}", key=mentee["api_key"], json={"done": True}),
+        api.call(
+            "PATCH", f"/v1/action-items/{item_id}", key=mentee["api_key"], json={"done": True}
+        ),
         200,
     )
     health = expect(api.call("GET", f"/v1/plans/{plan['id']}/health", key=mentee["api_key"]), 200)

@@ -21,13 +21,6 @@ from assistant.web import DB, Caller, Services
 router = APIRouter(prefix="/v1", tags=["plans"])
 
 
-def _thresholds(services: Services) -> service.HealthThresholds:
-    return service.HealthThresholds(
-        due_soon_days=services.settings.health_due_soon_days,
-        severely_overdue_days=services.settings.health_severely_overdue_days,
-    )
-
-
 @router.post(
     "/matches/{match_id}/plans", status_code=status.HTTP_201_CREATED, response_model=PlanOut
 )
@@ -96,5 +89,5 @@ def plan_health(plan_id: str, db: DB, caller: Caller, services: Services) -> Pla
         actor=caller,
         plan_id=plan_id,
         now=services.clock.now(),
-        thresholds=_thresholds(services),
+        thresholds=service.HealthThresholds.from_settings(services.settings),
     )

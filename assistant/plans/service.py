@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from assistant.audit.service import record_event
 from assistant.auth import Principal
+from assistant.config import Settings
 from assistant.db import new_id
 from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import WORKING_STATUSES, Match, MatchOut
@@ -512,6 +513,13 @@ def progress_history(session: Session, *, actor: Principal, plan_id: str) -> lis
 class HealthThresholds:
     due_soon_days: int = 14
     severely_overdue_days: int = 14
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HealthThresholds:
+        return cls(
+            due_soon_days=settings.health_due_soon_days,
+            severely_overdue_days=settings.health_severely_overdue_days,
+        )
 
 
 def plan_health(

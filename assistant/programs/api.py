@@ -36,8 +36,5 @@ def program_rollup(
         actor=caller,
         program_id=program_id,
         now=services.clock.now(),
-        thresholds=HealthThresholds(
-            due_soon_days=services.settings.health_due_soon_days,
-            severely_overdue_days=services.settings.health_severely_overdue_days,
-        ),
+        thresholds=HealthThresholds.from_settings(services.settings),
     )
