@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant import __version__
 from assistant.audit.api import router as audit_router
-from assistant.auth import ensure_bootstrap_staff
+from assistant.auth import ensure_bootstrap_staff, principal_for_key
 from assistant.config import Settings, get_settings
 from assistant.db import (
     build_engine,
@@ -79,6 +79,15 @@ def _error_body(detail: Any) -> dict[str, Any]:
     return {"detail": detail, "request_id": request_id_var.get()}
 
 
+def _has_valid_key(request: Request) -> bool:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return False
+    services: AppServices = request.app.state.services
+    with services.sessions() as session:
+        return principal_for_key(session, key.strip()) is not None
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidField)
     async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
@@ -100,7 +109,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI parses the body before it resolves the key dependency; an anonymous
+        # caller must learn that it needs a key, not how our schemas look.
+        if request.url.path.startswith("/v1/") and not _has_valid_key(request):
+            return JSONResponse(
+                _error_body("missing or invalid API key: send 'Authorization: Bearer <key>'"),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         errors = [
             {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
             for e in exc.errors()

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.auth import Principal, create_staff_key, staff_count
-from assistant.config import Settings, get_settings
+from assistant.config import Settings
 from assistant.db import build_engine, session_factory, transaction, upgrade_database
 
 app = typer.Typer(help="Tandem: the mentoring assistant service.", no_args_is_help=True)
@@ -22,7 +22,7 @@ console = Console()
 
 def _settings() -> Settings:
     try:
-        return get_settings()
+        return Settings()
     except ValueError as exc:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -36,11 +36,9 @@ def _prepare(settings: Settings) -> None:
     with transaction(session_factory(engine)) as session:
         if settings.bootstrap_staff_key is None and staff_count(session) == 0:
             _, key = create_staff_key(session, name="first staff")
-            console.print(
-                "[bold]First staff API key[/bold] (shown once; store it now):\n"
-                f"  [green]{key}[/green]\n"
-                "Use it as 'Authorization: Bearer <key>'. More keys: `tandem key create`."
-            )
+            console.print("[bold]First staff API key[/bold] (shown once; store it now):")
+            console.print(f"  {key}", soft_wrap=True, highlight=False)
+            console.print("Use it as 'Authorization: Bearer <key>'. More: `tandem key create`.")
     engine.dispose()
 
 
@@ -103,7 +101,7 @@ def key_create(
         else:
             _, key = create_staff_key(session, name=name)
             console.print(f"New staff key for {name} (shown once):")
-    console.print(f"  [green]{key}[/green]")
+    console.print(f"  {key}", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -121,11 +119,15 @@ def demo() -> None:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(0) from exc
     table = Table(title=f"Demo program '{summary.program_name}' ({summary.program_id})")
-    for column in ("name", "stage", "roles", "participant id", "API key"):
-        table.add_column(column)
+    for column in ("name", "stage", "roles", "participant id"):
+        table.add_column(column, no_wrap=True)
     for person in summary.people:
-        table.add_row(person.name, person.stage, ", ".join(person.roles), person.id, person.key)
+        table.add_row(person.name, person.stage, ", ".join(person.roles), person.id)
     console.print(table)
+    # Keys as plain lines, never inside a table cell a narrow terminal would truncate.
+    console.print("API keys (shown once):")
+    for person in summary.people:
+        console.print(f"  {person.name:<16} {person.key}", soft_wrap=True, highlight=False)
     console.print(
         f"{len(summary.people)} participants, {summary.matches} matches, {summary.plans} plans, "
         f"{summary.sessions} sessions, {summary.notes} notes. Keys are shown once."

@@ -7,6 +7,7 @@ gets its own database, created and migrated once, emptied after every test.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -72,10 +73,26 @@ def postgres_database() -> Iterator[str | None]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test starts from a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "tandem.db"
+    engine = build_engine(f"sqlite:///{path}")
+    upgrade_database(engine)
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(postgres_database: str | None, tmp_path: Path) -> Iterator[str]:
+def database_url(
+    postgres_database: str | None, migrated_sqlite_template: Path, tmp_path: Path
+) -> Iterator[str]:
     if postgres_database is None:
-        yield f"sqlite:///{tmp_path / 'tandem.db'}"
+        target = tmp_path / "tandem.db"
+        shutil.copyfile(migrated_sqlite_template, target)
+        yield f"sqlite:///{target}"
         return
     yield postgres_database
     engine = build_engine(postgres_database)

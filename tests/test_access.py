@@ -16,7 +16,7 @@ import pytest
 from httpx import Response
 
 from .conftest import FixedClock
-from .support import STAFF_KEY, Api, expect, profile
+from .support import STAFF_KEY, Api, bearer, expect, profile
 
 JSON = dict[str, Any]
 PRINCIPALS = ("staff", "member", "non_member", "no_key", "bad_key")
@@ -725,3 +725,14 @@ def test_a_rotated_key_stops_working(world: World, rotator: str) -> None:
     assert me["id"] == world.mentee["id"] and me["kind"] == "participant"
     # Other people's keys are untouched.
     expect(world.as_("mentor", "GET", "/v1/me"), 200)
+
+
+@pytest.mark.parametrize("key", [None, "not-a-key"])
+def test_malformed_body_without_a_valid_key_is_401_not_422(api: Api, key: str | None) -> None:
+    response = api.client.post(
+        "/v1/participants",
+        content=b'{"name": ',
+        headers={"Content-Type": "application/json", **bearer(key)},
+    )
+    assert response.status_code == 401
+    assert "detail" in response.json() and "loc" not in str(response.json())

@@ -37,8 +37,8 @@ def list_participants(
     db: DB,
     caller: Caller,
     services: Services,
-    limit: Annotated[int, Query(ge=1)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> ParticipantPage:
     limit = min(limit, services.settings.max_page_size)
     items, total = service.list_participants(db, actor=caller, limit=limit, offset=offset)

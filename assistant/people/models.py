@@ -11,7 +11,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import Identifier, MediumText, ShortText
+from assistant.types import Identifier, MediumText, OptionalShortText, ShortText
 from assistant.vocabulary import CareerStage, Mode, ParticipantRole, Skill
 
 
@@ -67,7 +67,7 @@ class SkillLevel(BaseModel):
 
 class Goal(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str | None = Field(default=None, description="assigned by the service if absent")
+    id: Identifier | None = Field(default=None, description="assigned by the service if absent")
     text: MediumText
     skills: list[Skill] = Field(min_length=1, max_length=5)
     target_level: Level = 4
@@ -98,8 +98,8 @@ class ParticipantFields(BaseModel):
 
     name: ShortText
     email: EmailStr
-    title: Annotated[str, Field(max_length=200)] = ""
-    department: Annotated[str, Field(max_length=200)] = ""
+    title: OptionalShortText = ""
+    department: OptionalShortText = ""
     manager_id: Identifier | None = None
     career_stage: CareerStage
     years_experience: float = Field(default=0, ge=0, le=70)
@@ -142,8 +142,8 @@ class ParticipantUpdate(BaseModel):
 
     name: ShortText | None = None
     email: EmailStr | None = None
-    title: Annotated[str, Field(max_length=200)] | None = None
-    department: Annotated[str, Field(max_length=200)] | None = None
+    title: OptionalShortText | None = None
+    department: OptionalShortText | None = None
     manager_id: Identifier | None = None
     career_stage: CareerStage | None = None
     years_experience: float | None = Field(default=None, ge=0, le=70)

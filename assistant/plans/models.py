@@ -10,7 +10,15 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import Identifier, LongText, MediumText, OptionalNote, ShortText
+from assistant.types import (
+    Identifier,
+    LongText,
+    MediumText,
+    OptionalNote,
+    PlausibleDate,
+    ShortText,
+    SummaryText,
+)
 from assistant.vocabulary import Skill
 
 MilestoneStatus = Literal["not_started", "in_progress", "done", "blocked", "dropped"]
@@ -83,7 +91,7 @@ class Milestone(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Identifier | None = Field(default=None, description="kept across revisions")
     title: ShortText
-    due_date: date
+    due_date: PlausibleDate
     status: MilestoneStatus = "not_started"
 
 
@@ -125,24 +133,11 @@ class PlanBody(BaseModel):
     """What a drafter produces and a version stores (milestone statuses as first written)."""
 
     model_config = ConfigDict(extra="forbid")
-    summary: str = Field(default="", max_length=4000)
+    summary: SummaryText = ""
     objectives: list[Objective] = Field(min_length=1, max_length=10)
     gives: list[Give] = Field(default_factory=list, max_length=20)
     cadence: PlanCadence | None = None
     citations: list[Citation] = Field(default_factory=list, max_length=50)
-
-    @model_validator(mode="after")
-    def _citations_resolve(self) -> PlanBody:
-        known = {c.id for c in self.citations}
-        for objective in self.objectives:
-            for activity in objective.activities:
-                missing = [c for c in activity.citation_ids if c not in known]
-                if missing:
-                    raise ValueError(
-                        f"activity {activity.description[:40]!r} cites {missing}, "
-                        "which are not in citations"
-                    )
-        return self
 
 
 class PlanCreate(BaseModel):
@@ -151,8 +146,8 @@ class PlanCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     owner_id: Identifier
     focus: OptionalNote = ""
-    starts_on: date | None = Field(default=None, description="defaults to today")
-    summary: str = Field(default="", max_length=4000)
+    starts_on: PlausibleDate | None = Field(default=None, description="defaults to today")
+    summary: SummaryText = ""
     objectives: list[Objective] | None = Field(default=None, min_length=1, max_length=10)
     gives: list[Give] = Field(default_factory=list, max_length=20)
     cadence: PlanCadence | None = None
@@ -163,7 +158,7 @@ class MilestonePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: Identifier
     title: ShortText | None = None
-    due_date: date | None = None
+    due_date: PlausibleDate | None = None
 
 
 class PlanRevise(BaseModel):
@@ -174,7 +169,7 @@ class PlanRevise(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     instruction: OptionalNote = ""
-    summary: str | None = Field(default=None, max_length=4000)
+    summary: SummaryText | None = None
     objectives: list[Objective] | None = Field(default=None, min_length=1, max_length=10)
     milestone_patches: list[MilestonePatch] = Field(default_factory=list, max_length=50)
     gives: list[Give] | None = Field(default=None, max_length=20)

@@ -211,6 +211,27 @@ def _check_dates(body: PlanBody, starts_on: date) -> None:
                 )
 
 
+def _check_citations(body: PlanBody) -> None:
+    known = {c.id for c in body.citations}
+    for o_index, objective in enumerate(body.objectives):
+        for a_index, activity in enumerate(objective.activities):
+            missing = [c for c in activity.citation_ids if c not in known]
+            if missing:
+                raise InvalidField(
+                    ("body", "objectives", o_index, "activities", a_index, "citation_ids"),
+                    f"cites {missing}, which are not among the plan's citations",
+                )
+
+
+def _check_patch_dates(revision: PlanRevise, starts_on: date) -> None:
+    for index, patch in enumerate(revision.milestone_patches):
+        if patch.due_date is not None and patch.due_date < starts_on:
+            raise InvalidField(
+                ("body", "milestone_patches", index, "due_date"),
+                f"due date {patch.due_date} is before the plan starts ({starts_on})",
+            )
+
+
 def _check_gives(gives: Iterable[Give], *, match: Match, owner_id: str) -> None:
     others = set(member_ids(match)) - {owner_id}
     for index, give in enumerate(gives):
@@ -311,6 +332,7 @@ def create_plan(
     if body.cadence is None:
         body = body.model_copy(update={"cadence": _default_cadence(match)})
     body = _assign_ids(body, known_ids=None)
+    _check_citations(body)
     _check_dates(body, starts_on)
     _check_gives(body.gives, match=match, owner_id=data.owner_id)
     plan = Plan(match_id=match.id, owner_id=data.owner_id, current_version=1)
@@ -380,6 +402,8 @@ def revise_plan(session: Session, *, actor: Principal, plan_id: str, data: PlanR
         changes["summary"] = data.summary
     revised = PlanBody.model_validate(body.model_copy(update=changes).model_dump())
     revised = _assign_ids(revised, known_ids=known)
+    _check_citations(revised)
+    _check_patch_dates(data, current.starts_on)
     revised = _apply_patches(revised, data)
     _check_dates(revised, current.starts_on)
     _check_gives(revised.gives, match=match, owner_id=plan.owner_id)

@@ -9,7 +9,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import ShortText
+from assistant.types import PlausibleDate, ShortText
 from assistant.vocabulary import Mode
 
 
@@ -36,8 +36,8 @@ class ProgramCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: ShortText
     default_mode: Mode = "mentor"
-    starts_on: date
-    ends_on: date
+    starts_on: PlausibleDate
+    ends_on: PlausibleDate
     cadence: Cadence = Cadence(sessions_per_month=2, minutes=45)
 
     @model_validator(mode="after")

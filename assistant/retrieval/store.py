@@ -30,7 +30,11 @@ class ChromaVectorStore:
 
     @property
     def description(self) -> str:
-        return f"chroma server {self._url}" if self._url else f"embedded chroma at {self._path}"
+        # Shown on the unauthenticated /health: no paths, no credentials in URLs.
+        if self._url:
+            parsed = urlparse(self._url)
+            return f"chroma server at {parsed.hostname}:{parsed.port or 8000}"
+        return "embedded chroma"
 
     def client(self) -> Any:
         with self._lock:

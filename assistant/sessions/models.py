@@ -10,7 +10,14 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import Identifier, LongText, MediumText, OptionalNote
+from assistant.types import (
+    Identifier,
+    LongText,
+    MediumText,
+    OptionalNote,
+    PlausibleDate,
+    PlausibleDateTime,
+)
 
 SessionStatus = Literal["scheduled", "held", "cancelled", "missed"]
 Visibility = Literal["private", "match", "staff"]
@@ -80,7 +87,7 @@ def _as_utc(value: datetime) -> datetime:
 
 class SessionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scheduled_at: datetime
+    scheduled_at: PlausibleDateTime
     duration_minutes: int = Field(default=45, ge=10, le=480)
     title: OptionalNote = ""
 
@@ -92,7 +99,7 @@ class SessionCreate(BaseModel):
 
 class SessionUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scheduled_at: datetime | None = None
+    scheduled_at: PlausibleDateTime | None = None
     duration_minutes: int | None = Field(default=None, ge=10, le=480)
     title: OptionalNote | None = None
     status: SessionStatus | None = None
@@ -118,7 +125,7 @@ class ActionItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: MediumText
     owner_id: Identifier | None = None
-    due_date: date | None = None
+    due_date: PlausibleDate | None = None
 
 
 class ActionItemOut(BaseModel):

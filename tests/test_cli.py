@@ -1,0 +1,112 @@
+"""The `tandem` command: init, keys, migrations and the demo program."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from assistant.api import create_app
+from assistant.cli import app as cli
+from assistant.config import Settings
+
+from .conftest import FixedClock
+from .support import bearer, expect
+
+KEY = re.compile(r"tdm_[sp]_[A-Za-z0-9_-]{20,}")
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> Settings:
+    monkeypatch.setenv("TANDEM_DATA_DIR", str(tmp_path / "cli-data"))
+    monkeypatch.setenv("TANDEM_DATABASE_URL", database_url)
+    monkeypatch.setenv("TANDEM_ENVIRONMENT", "production")
+    monkeypatch.delenv("TANDEM_BOOTSTRAP_STAFF_KEY", raising=False)
+    return Settings()
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_init_prints_a_first_staff_key_once_and_it_works(cli_env: Settings) -> None:
+    first = _run("init")
+    keys = KEY.findall(first)
+    assert len(keys) == 1 and keys[0].startswith("tdm_s_")
+    assert KEY.findall(_run("init")) == []  # shown once, never again
+
+    with TestClient(create_app(cli_env)) as client:
+        me = expect(client.get("/v1/me", headers=bearer(keys[0])), 200)
+        assert me["kind"] == "staff"
+
+
+def test_key_create_for_staff_and_participant_rotation(cli_env: Settings) -> None:
+    _run("init")
+    staff_key = KEY.findall(_run("key", "create", "--name", "Program lead"))[0]
+    with TestClient(create_app(cli_env)) as client:
+        me = expect(client.get("/v1/me", headers=bearer(staff_key)), 200)
+        assert me["name"] == "Program lead"
+        person = expect(
+            client.post(
+                "/v1/participants",
+                headers=bearer(staff_key),
+                json={
+                    "name": "Rae",
+                    "email": "rae@example.org",
+                    "career_stage": "mid",
+                    "roles": ["peer"],
+                },
+            ),
+            201,
+        )
+    new_key = KEY.findall(_run("key", "create", "--participant", person["id"]))[0]
+    with TestClient(create_app(cli_env)) as client:
+        assert client.get("/v1/me", headers=bearer(person["api_key"])).status_code == 401
+        assert expect(client.get("/v1/me", headers=bearer(new_key)), 200)["id"] == person["id"]
+
+
+def test_db_upgrade_is_safe_to_repeat(cli_env: Settings) -> None:
+    assert "latest schema" in _run("db", "upgrade")
+    assert "latest schema" in _run("db", "upgrade")
+
+
+def test_demo_loads_a_program_a_newcomer_can_explore(cli_env: Settings) -> None:
+    output = _run("demo")
+    keys = KEY.findall(output)
+    participant_keys = [k for k in keys if k.startswith("tdm_p_")]
+    assert len(participant_keys) == 20
+    assert "already loaded" in _run("demo")
+
+    staff_key = next(k for k in keys if k.startswith("tdm_s_"))
+    with TestClient(create_app(cli_env, clock=FixedClock(datetime.now(UTC)))) as client:
+        staff = bearer(staff_key)
+        programs = expect(client.get("/v1/programs", headers=staff), 200)
+        assert len(programs) == 1
+        matches = expect(client.get("/v1/matches", headers=staff), 200)["items"]
+        assert {m["mode"] for m in matches} == {
+            "mentor",
+            "near_peer",
+            "peer",
+            "reverse",
+            "group",
+            "flash",
+        }
+        rollup = expect(client.get(f"/v1/programs/{programs[0]['id']}/rollup", headers=staff), 200)
+        assert rollup["sessions_held"] > 0
+        # The demo is realistic: some plans are going well, some are not.
+        assert rollup["plans_at_risk"]
+        plans = [
+            p
+            for m in matches
+            for p in expect(client.get(f"/v1/matches/{m['id']}/plans", headers=staff), 200)
+        ]
+        assert len(plans) > len(rollup["plans_at_risk"])
+        # A participant key from the table works and sees only their own matches.
+        mine = expect(client.get("/v1/matches", headers=bearer(participant_keys[3])), 200)
+        assert 1 <= len(mine["items"]) < len(matches)
