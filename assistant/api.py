@@ -30,6 +30,7 @@ from assistant.matching.api import router as matching_router
 from assistant.observability import (
     BodyLimitMiddleware,
     Metrics,
+    NulGuardMiddleware,
     RequestContextMiddleware,
     configure_logging,
     request_id_var,
@@ -124,14 +125,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(_error_body(errors), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error")
-        return JSONResponse(
-            _error_body("internal error; quote the request id when reporting it"),
-            status_code=500,
-        )
-
 
 def create_app(
     settings: Settings | None = None,
@@ -205,6 +198,7 @@ def create_app(
         )
 
     # Added last = outermost: the request id and metrics cover the 413s too.
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     return app

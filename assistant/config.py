@@ -63,7 +63,6 @@ class Settings(BaseSettings):
     # they are parsed, so a client cannot make the service buffer arbitrary input.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_page_size: int = Field(default=200, ge=1)
-    max_note_chars: int = Field(default=20_000, ge=100)
 
     # Plan health thresholds (days); programs can tune how early to warn.
     health_due_soon_days: int = Field(default=14, ge=1)

@@ -15,6 +15,7 @@ import time
 import uuid
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -132,8 +133,29 @@ class RequestContextMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            # Answer here rather than in Starlette's outer error middleware, so the 500
+            # carries the request id (header and body) that the log line carries too.
+            logger.exception("unhandled error")
+            if not started_response:
+                await _send_json(
+                    tracking_send,
+                    500,
+                    {
+                        "detail": "internal error; quote the request id when reporting it",
+                        "request_id": request_id,
+                    },
+                )
         finally:
             elapsed = time.perf_counter() - started
             route = _route_template(scope)
@@ -204,20 +226,59 @@ class BodyLimitMiddleware:
             await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"request body is larger than the limit of {self.max_bytes} bytes"}
-        ).encode()
-        await send(
+        await _send_json(
+            send,
+            413,
             {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+                "detail": f"request body is larger than the limit of {self.max_bytes} bytes",
+                "request_id": request_id_var.get(),
+            },
         )
-        await send({"type": "http.response.body", "body": body})
+
+
+class NulGuardMiddleware:
+    """NUL bytes in a path or query can never name anything here, and PostgreSQL refuses
+    them in parameters; answer 404 / 422 before any route or query sees them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if "\x00" in scope.get("path", ""):
+                await _send_json(
+                    send, 404, {"detail": "not found", "request_id": request_id_var.get()}
+                )
+                return
+            for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
+                if "\x00" in name or "\x00" in value:
+                    detail = [
+                        {
+                            "loc": ["query", name],
+                            "msg": "must not contain NUL characters",
+                            "type": "value_error",
+                        }
+                    ]
+                    await _send_json(
+                        send, 422, {"detail": detail, "request_id": request_id_var.get()}
+                    )
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):

@@ -110,3 +110,31 @@ def test_no_state_in_the_process_two_apps_on_one_database_agree(
             )["id"]
             == made["id"]
         )
+
+
+class BrokenDrafter:
+    """A drafter with a bug in it: the service must answer, not hang or leak a trace."""
+
+    def draft_plan(self, request: object) -> object:
+        raise RuntimeError("drafter bug")
+
+
+def test_an_unexpected_error_is_a_500_with_the_request_id_and_writes_nothing(
+    settings: Settings, clock: FixedClock
+) -> None:
+    app = create_app(settings, clock=clock, plan_drafter=BrokenDrafter())  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        api = Api(client)
+        _, mentee, match = api.mentor_pair()
+        response = api.call(
+            "POST",
+            f"/v1/matches/{match['id']}/plans",
+            key=mentee["api_key"],
+            json={"owner_id": mentee["id"]},
+        )
+        assert response.status_code == 500
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+        assert "drafter bug" not in response.text
+        assert expect(api.call("GET", f"/v1/matches/{match['id']}/plans"), 200) == []
+        metrics = client.get("/metrics").text
+        assert 'status="500"' in metrics
