@@ -39,6 +39,14 @@ from assistant.people.api import router as people_router
 from assistant.plans.api import router as plans_router
 from assistant.plans.service import PlanDrafter
 from assistant.programs.api import router as programs_router
+from assistant.retrieval.api import router as knowledge_router
+from assistant.retrieval.embeddings import (
+    Embedder,
+    EmbedderUnavailable,
+    MiniLMEmbedder,
+    OpenAICompatibleEmbedder,
+)
+from assistant.retrieval.service import EmbedderMismatch, KnowledgeBase
 from assistant.retrieval.store import ChromaVectorStore, VectorStore
 from assistant.sessions.api import router as sessions_router
 from assistant.web import AppServices, Clock, SystemClock
@@ -52,12 +60,46 @@ def build_vector_store(settings: Settings) -> VectorStore:
     return ChromaVectorStore(path=settings.chroma_path)
 
 
+def build_embedder(settings: Settings) -> Embedder:
+    if settings.embeddings_model:
+        base_url = settings.embeddings_base_url or settings.llm_base_url
+        if not base_url:
+            raise ValueError("TANDEM_EMBEDDINGS_MODEL needs TANDEM_EMBEDDINGS_BASE_URL")
+        key = settings.embeddings_api_key or settings.llm_api_key
+        return OpenAICompatibleEmbedder(
+            base_url=base_url,
+            model=settings.embeddings_model,
+            api_key=key.get_secret_value() if key else "unused",
+            dimension=settings.embeddings_dimension,
+        )
+    return MiniLMEmbedder()
+
+
+def ingest_builtin_guidance(knowledge: KnowledgeBase, settings: Settings) -> None:
+    """First start: index the built-in corpus if the index is empty (later changes to
+    it are picked up by `tandem ingest`, which is idempotent)."""
+    if not settings.ingest_on_start or not settings.knowledge_dir.is_dir():
+        return
+    try:
+        if knowledge.count() > 0:
+            return
+        report = knowledge.ingest_paths([settings.knowledge_dir])
+        logger.info(
+            "indexed built-in guidance",
+            extra={"fields": {"documents": len(report.added), "chunks": report.chunks_written}},
+        )
+    except Exception:
+        # The API still serves everything but search; /health says what is wrong.
+        logger.exception("could not index the built-in guidance")
+
+
 def build_services(
     settings: Settings,
     *,
     clock: Clock | None = None,
     plan_drafter: PlanDrafter | None = None,
     vector_store: VectorStore | None = None,
+    embedder: Embedder | None = None,
 ) -> AppServices:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.resolved_database_url)
@@ -66,13 +108,17 @@ def build_services(
     if settings.bootstrap_staff_key is not None:
         with transaction(factory) as session:
             ensure_bootstrap_staff(session, settings.bootstrap_staff_key.get_secret_value())
+    store = vector_store or build_vector_store(settings)
+    knowledge = KnowledgeBase(store.client, embedder or build_embedder(settings))
+    ingest_builtin_guidance(knowledge, settings)
     return AppServices(
         settings=settings,
         engine=engine,
         sessions=factory,
         clock=clock or SystemClock(),
         plan_drafter=plan_drafter or GoalMilestoneDrafter(),
-        vector_store=vector_store or build_vector_store(settings),
+        vector_store=store,
+        knowledge=knowledge,
     )
 
 
@@ -98,6 +144,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(_error_body(exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(EmbedderMismatch)
+    @app.exception_handler(EmbedderUnavailable)
+    async def retrieval_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("retrieval unavailable: %s", exc)
+        return JSONResponse(_error_body(f"search is unavailable: {exc}"), status_code=503)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
@@ -132,6 +184,7 @@ def create_app(
     clock: Clock | None = None,
     plan_drafter: PlanDrafter | None = None,
     vector_store: VectorStore | None = None,
+    embedder: Embedder | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -140,7 +193,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = build_services(
-            settings, clock=clock, plan_drafter=plan_drafter, vector_store=vector_store
+            settings,
+            clock=clock,
+            plan_drafter=plan_drafter,
+            vector_store=vector_store,
+            embedder=embedder,
         )
         app.state.services = services
         logger.info(
@@ -169,6 +226,7 @@ def create_app(
         plans_router,
         sessions_router,
         audit_router,
+        knowledge_router,
     ):
         app.include_router(router)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -102,6 +103,51 @@ def key_create(
             _, key = create_staff_key(session, name=name)
             console.print(f"New staff key for {name} (shown once):")
     console.print(f"  {key}", soft_wrap=True, highlight=False)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="files or folders; default: the built-in corpus")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="drop the index first (after changing the embedder)")
+    ] = False,
+) -> None:
+    """Index guidance (markdown or text). Unchanged documents are left alone."""
+    from rich.progress import Progress
+
+    from assistant.api import build_embedder, build_vector_store
+    from assistant.retrieval.service import KnowledgeBase
+
+    settings = _settings()
+    targets = paths or [settings.knowledge_dir]
+    knowledge = KnowledgeBase(build_vector_store(settings).client, build_embedder(settings))
+    if rebuild:
+        knowledge.rebuild()
+    files = sum(
+        len([f for f in p.rglob("*") if f.suffix in (".md", ".txt")]) if p.is_dir() else 1
+        for p in targets
+    )
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("Indexing", total=files)
+        report = knowledge.ingest_paths(targets, progress=lambda _: progress.advance(task))
+    table = Table(title="Ingest summary")
+    for column in ("added", "updated", "removed", "unchanged", "chunks written", "chunks removed"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(len(report.added)),
+        str(len(report.updated)),
+        str(len(report.removed)),
+        str(len(report.unchanged)),
+        str(report.chunks_written),
+        str(report.chunks_removed),
+    )
+    console.print(table)
+    for error in report.errors:
+        console.print(f"[red]skipped:[/red] {error}")
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,11 @@ PLACEHOLDER_SECRETS = frozenset(
     }
 )
 MIN_SECRET_LENGTH = 16
+
+
+def _is_loopback(url: str) -> bool:
+    host = (urlparse(url).hostname or "").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def secret_problem(value: str) -> str | None:
@@ -64,11 +70,34 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_page_size: int = Field(default=200, ge=1)
 
+    # An OpenAI-compatible chat model (unset: the offline drafter and assistant).
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+
+    # Retrieval. The built-in guidance lives beside the package in a source checkout.
+    knowledge_dir: Path = Path(__file__).resolve().parent.parent / "knowledge"
+    ingest_on_start: bool = True
+    # Embeddings: the offline MiniLM model unless an OpenAI-compatible model is named.
+    embeddings_model: str | None = None
+    embeddings_base_url: str | None = None
+    embeddings_api_key: SecretStr | None = None
+    embeddings_dimension: int = Field(default=1536, ge=8, le=8192)
+
     # Plan health thresholds (days); programs can tune how early to warn.
     health_due_soon_days: int = Field(default=14, ge=1)
     health_severely_overdue_days: int = Field(default=14, ge=1)
 
-    @field_validator("database_url", "chroma_url", mode="before")
+    @field_validator(
+        "database_url",
+        "chroma_url",
+        "embeddings_model",
+        "embeddings_base_url",
+        "llm_base_url",
+        "llm_model",
+        mode="before",
+    )
     @classmethod
     def _blank_means_default(cls, value: object) -> object:
         # `TANDEM_DATABASE_URL=` in a shell means "unset", not "a database named ''".
@@ -78,15 +107,25 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
-        if self.environment == "test" or self.bootstrap_staff_key is None:
+        if self.environment == "test":
             return self
-        problem = secret_problem(self.bootstrap_staff_key.get_secret_value())
-        if problem:
-            raise ValueError(
-                f"TANDEM_BOOTSTRAP_STAFF_KEY {problem}; set a random key "
-                "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
-                "or unset it and run `tandem init`"
-            )
+        if self.bootstrap_staff_key is not None:
+            problem = secret_problem(self.bootstrap_staff_key.get_secret_value())
+            if problem:
+                raise ValueError(
+                    f"TANDEM_BOOTSTRAP_STAFF_KEY {problem}; set a random key "
+                    "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`) "
+                    "or unset it and run `tandem init`"
+                )
+        # A model server on this machine may need no key; a remote one must have a real one.
+        for name, key, url in (
+            ("TANDEM_LLM_API_KEY", self.llm_api_key, self.llm_base_url),
+            ("TANDEM_EMBEDDINGS_API_KEY", self.embeddings_api_key, self.embeddings_base_url),
+        ):
+            if key is not None and url and not _is_loopback(url):
+                problem = secret_problem(key.get_secret_value())
+                if problem:
+                    raise ValueError(f"{name} {problem}; set the provider's real key")
         return self
 
     @property

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.auth import Principal, principal_for_key
 from assistant.config import Settings
 from assistant.plans.service import PlanDrafter
+from assistant.retrieval.service import KnowledgeBase
 from assistant.retrieval.store import VectorStore
 
 
@@ -45,6 +46,7 @@ class AppServices:
     clock: Clock
     plan_drafter: PlanDrafter
     vector_store: VectorStore
+    knowledge: KnowledgeBase
     extras: dict[str, object] = field(default_factory=dict)
 
 

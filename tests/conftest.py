@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from assistant.api import create_app
 from assistant.config import Settings
 from assistant.db import Base, build_engine, upgrade_database
+from assistant.retrieval.embeddings import WordOverlapEmbedder
 
 from .support import STAFF_KEY, Api
 
@@ -114,13 +115,14 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         bootstrap_staff_key=STAFF_KEY,  # type: ignore[arg-type]
+        ingest_on_start=False,
         log_json=True,
     )
 
 
 @pytest.fixture
 def client(settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
-    app = create_app(settings, clock=clock)
+    app = create_app(settings, clock=clock, embedder=WordOverlapEmbedder())
     with TestClient(app) as test_client:
         yield test_client
 

@@ -15,6 +15,10 @@ from urllib.parse import urlparse
 class VectorStore(Protocol):
     def heartbeat(self) -> bool: ...
 
+    def client(self) -> Any:
+        """The chromadb client (embedded or HTTP); opened on first use."""
+        ...
+
     @property
     def description(self) -> str: ...
 
