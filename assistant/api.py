@@ -46,6 +46,7 @@ from assistant.retrieval.embeddings import (
     MiniLMEmbedder,
     OpenAICompatibleEmbedder,
 )
+from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import EmbedderMismatch, KnowledgeBase
 from assistant.retrieval.store import ChromaVectorStore, VectorStore
 from assistant.sessions.api import router as sessions_router
@@ -83,6 +84,7 @@ def ingest_builtin_guidance(knowledge: KnowledgeBase, settings: Settings) -> Non
     try:
         if knowledge.count() > 0:
             return
+        logger.info("indexing the built-in guidance (first start only)")
         report = knowledge.ingest_paths([settings.knowledge_dir])
         logger.info(
             "indexed built-in guidance",
@@ -109,7 +111,8 @@ def build_services(
         with transaction(factory) as session:
             ensure_bootstrap_staff(session, settings.bootstrap_staff_key.get_secret_value())
     store = vector_store or build_vector_store(settings)
-    knowledge = KnowledgeBase(store.client, embedder or build_embedder(settings))
+    embedder = embedder or build_embedder(settings)
+    knowledge = KnowledgeBase(store.client, embedder)
     ingest_builtin_guidance(knowledge, settings)
     return AppServices(
         settings=settings,
@@ -119,6 +122,7 @@ def build_services(
         plan_drafter=plan_drafter or GoalMilestoneDrafter(),
         vector_store=store,
         knowledge=knowledge,
+        notes_index=NoteIndex(store.client, embedder),
     )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.auth import Principal, principal_for_key
 from assistant.config import Settings
 from assistant.plans.service import PlanDrafter
+from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import KnowledgeBase
 from assistant.retrieval.store import VectorStore
 
@@ -47,6 +48,7 @@ class AppServices:
     plan_drafter: PlanDrafter
     vector_store: VectorStore
     knowledge: KnowledgeBase
+    notes_index: NoteIndex
     extras: dict[str, object] = field(default_factory=dict)
 
 

@@ -77,6 +77,8 @@ class World:
             "plan": self.plan["id"],
             "session": self.session["id"],
             "action_item": self.item["id"],
+            "document": "program-faq.md",
+            "note": self.note["id"],
         }
         return ids[name]
 
@@ -325,6 +327,10 @@ def _note_added(r: Response, w: World, who: str, sent: Any) -> None:
     assert body["author_id"] == w.caller_id(who)
 
 
+def _note_refused(r: Response, w: World, who: str, sent: Any) -> None:
+    raise AssertionError("only the author may change a note")
+
+
 def _notes_listed(r: Response, w: World, who: str, sent: Any) -> None:
     assert _ids(r.json()) == [w.note["id"]]
 
@@ -343,6 +349,20 @@ def _audit(r: Response, w: World, who: str, sent: Any) -> None:
         e["action"] == "participant.created" and e["entity_id"] == w.mentee["id"] for e in events
     )
     assert any(e["action"] == "plan.created" and e["entity_id"] == w.plan["id"] for e in events)
+
+
+def _searched(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["query"] == "feedback" and body["method"] == "hybrid"
+    assert isinstance(body["results"], list)
+
+
+def _document_uploaded(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["added"] == ["uploads/program-faq.md"]
+
+
+def _document_deleted(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["removed"] == []  # nothing by that name was uploaded in this world
 
 
 def _liveness(r: Response, w: World, who: str, sent: Any) -> None:
@@ -370,6 +390,7 @@ class Endpoint:
     non_member: int
     check: Check
     body: Callable[[World], Any] | None = None
+    query: str = ""
 
     @property
     def name(self) -> str:
@@ -380,7 +401,8 @@ class Endpoint:
         return not self.path.startswith("/v1/")
 
     def url(self, world: World) -> str:
-        return self.path.replace("{id}", world.ref(self.ref)) if self.ref else self.path
+        path = self.path.replace("{id}", world.ref(self.ref)) if self.ref else self.path
+        return path + self.query
 
     def expected(self, who: str) -> int:
         if who in ("no_key", "bad_key"):
@@ -475,12 +497,24 @@ ENDPOINTS = [
         lambda w: {"text": "Rehearsed the opening twice.", "visibility": "match"},
     ),
     E("GET", "/v1/sessions/{id}/notes", "session", 200, 200, 404, _notes_listed),
+    # Only the author (the mentor) edits or deletes a note; staff and the other member read it.
+    E(
+        "PATCH", "/v1/notes/{id}", "note", 403, 403, 404, _note_refused,
+        lambda w: {"text": "Rewritten by someone else"},
+    ),
+    E("DELETE", "/v1/notes/{id}", "note", 403, 403, 404, _note_refused),
     E("GET", "/v1/matches/{id}/action-items", "match", 200, 200, 404, _action_items_listed),
     E(
         "PATCH", "/v1/action-items/{id}", "action_item", 200, 200, 404, _action_item_done,
         lambda w: {"done": True},
     ),
     E("GET", "/v1/audit", None, 200, *STAFF_ONLY, _audit),
+    E("GET", "/v1/knowledge/search", None, 200, 200, 200, _searched, query="?q=feedback"),
+    E(
+        "POST", "/v1/knowledge/documents", None, 201, *STAFF_ONLY, _document_uploaded,
+        lambda w: {"name": "program-faq.md", "text": "# FAQ\n\nSessions run for an hour."},
+    ),
+    E("DELETE", "/v1/knowledge/documents/{id}", "document", 200, *STAFF_ONLY, _document_deleted),
     E("GET", "/health", None, 200, 200, 200, _liveness),
     E("GET", "/metrics", None, 200, 200, 200, _metrics),
 ]  # fmt: skip

@@ -39,6 +39,9 @@ def served(tmp_path: Path, database_url: str) -> Iterator[tuple[str, str]]:
         "TANDEM_DATABASE_URL": database_url,
         "TANDEM_ENVIRONMENT": "production",
         "TANDEM_LOG_LEVEL": "WARNING",
+        # Indexing the corpus with the real model is covered in test_embeddings; here it
+        # would only make start-up slow on a loaded CI machine.
+        "TANDEM_INGEST_ON_START": "false",
     }
     env.pop("TANDEM_BOOTSTRAP_STAFF_KEY", None)
     process = subprocess.Popen(

@@ -26,6 +26,7 @@ class SearchResult(BaseModel):
     skills: list[str] = Field(default_factory=list)
     match_id: str | None = None
     session_id: str | None = None
+    note_id: str | None = None
 
 
 class SearchResponse(BaseModel):

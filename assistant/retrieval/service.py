@@ -102,6 +102,7 @@ def result_from(chunk_id: str, text: str, meta: dict[str, Any], score: float) ->
         skills=_split_tags(meta, "skills"),
         match_id=meta.get("match_id"),
         session_id=meta.get("session_id"),
+        note_id=meta.get("note_id"),
     )
 
 

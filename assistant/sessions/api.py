@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+import logging
 
+from fastapi import APIRouter, Response, status
+from sqlalchemy.orm import Session
+
+from assistant.retrieval.notes import IndexedNote
 from assistant.sessions import service
 from assistant.sessions.models import (
     ActionItemOut,
     ActionItemUpdate,
+    MentoringSession,
+    Note,
     NoteCreate,
     NoteOut,
+    NoteUpdate,
     SessionCreate,
     SessionOut,
     SessionUpdate,
 )
-from assistant.web import DB, Caller, Services
+from assistant.web import DB, AppServices, Caller, Services
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
+logger = logging.getLogger("tandem.sessions")
 
 
 @router.post(
@@ -47,11 +55,66 @@ def update_session(session_id: str, body: SessionUpdate, db: DB, caller: Caller)
     )
 
 
+def _indexed(services: AppServices, db: Session, note: Note) -> bool:
+    """Index a committed note for search. A vector store that is down costs search, not
+    the note: the note is saved and the answer says it is not searchable yet."""
+    row = db.get(MentoringSession, note.session_id)
+    when = row.scheduled_at.date().isoformat() if row else ""
+    title = (row.title if row and row.title else "Session") + (f" on {when}" if when else "")
+    try:
+        services.notes_index.index(
+            IndexedNote(
+                note_id=note.id,
+                session_id=note.session_id,
+                match_id=note.match_id,
+                author_key=f"{note.author_kind}:{note.author_id}",
+                visibility=note.visibility,
+                text=note.text,
+                title=title,
+            )
+        )
+        return True
+    except Exception:
+        logger.exception("note %s saved but not indexed for search", note.id)
+        return False
+
+
 @router.post(
     "/sessions/{session_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut
 )
-def add_note(session_id: str, body: NoteCreate, db: DB, caller: Caller) -> NoteOut:
-    return service.note_out(service.add_note(db, actor=caller, session_id=session_id, data=body))
+def add_note(
+    session_id: str, body: NoteCreate, db: DB, caller: Caller, services: Services
+) -> NoteOut:
+    note = service.add_note(db, actor=caller, session_id=session_id, data=body)
+    # Committed before indexing: the index never holds a note the database lacks.
+    db.commit()
+    indexed = _indexed(services, db, note)
+    return service.note_out(note).model_copy(update={"search_indexed": indexed})
+
+
+@router.patch("/notes/{note_id}", response_model=NoteOut)
+def update_note(
+    note_id: str, body: NoteUpdate, db: DB, caller: Caller, services: Services
+) -> NoteOut:
+    note = service.update_note(
+        db, actor=caller, note_id=note_id, data=body, now=services.clock.now()
+    )
+    db.commit()
+    indexed = _indexed(services, db, note)
+    return service.note_out(note).model_copy(update={"search_indexed": indexed})
+
+
+@router.delete("/notes/{note_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_note(note_id: str, db: DB, caller: Caller, services: Services) -> Response:
+    service.delete_note(db, actor=caller, note_id=note_id)
+    db.commit()
+    try:
+        services.notes_index.remove(note_id)
+    except Exception:
+        # The note is gone from the database; search results are re-checked against
+        # it, and `tandem ingest --notes` clears what is left.
+        logger.exception("note %s deleted but its vectors could not be removed", note_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/sessions/{session_id}/notes", response_model=list[NoteOut])

@@ -51,6 +51,7 @@ class Note(Base):
     text: Mapped[str] = mapped_column(Text)
     visibility: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
 
     action_items: Mapped[list[ActionItem]] = relationship(
         back_populates="note", cascade="all, delete-orphan", lazy="selectin"
@@ -152,6 +153,12 @@ class NoteCreate(BaseModel):
     action_items: list[ActionItemIn] = Field(default_factory=list, max_length=20)
 
 
+class NoteUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: LongText | None = None
+    visibility: Visibility | None = None
+
+
 class NoteOut(BaseModel):
     id: str
     session_id: str
@@ -161,4 +168,9 @@ class NoteOut(BaseModel):
     text: str
     visibility: Visibility
     created_at: datetime
+    updated_at: datetime | None = None
     action_items: list[ActionItemOut]
+    search_indexed: bool | None = Field(
+        default=None,
+        description="false when the note was saved but the search index could not take it",
+    )

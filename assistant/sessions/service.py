@@ -19,6 +19,7 @@ from assistant.sessions.models import (
     Note,
     NoteCreate,
     NoteOut,
+    NoteUpdate,
     SessionCreate,
     SessionOut,
     SessionUpdate,
@@ -155,6 +156,40 @@ def add_note(session: Session, *, actor: Principal, session_id: str, data: NoteC
     session.add(note)
     session.flush()
     return note
+
+
+def _own_note(session: Session, actor: Principal, note_id: str) -> Note:
+    note = session.get(Note, note_id)
+    readable = note is not None and session.scalar(
+        select(Note.id).where(Note.id == note_id, visible_notes_clause(actor))
+    )
+    if note is None or not readable:
+        raise NotFound("note", note_id)
+    try:
+        visible_session(session, actor, note.session_id)  # a member of its match?
+    except NotFound:
+        raise NotFound("note", note_id) from None
+    if note.author_id != actor.id or note.author_kind != actor.kind:
+        raise NotAllowed("only a note's author edits or deletes it")
+    return note
+
+
+def update_note(
+    session: Session, *, actor: Principal, note_id: str, data: NoteUpdate, now: datetime
+) -> Note:
+    note = _own_note(session, actor, note_id)
+    changes = data.model_dump(exclude_unset=True, exclude_none=True)
+    for field, value in changes.items():
+        setattr(note, field, value)
+    note.updated_at = now
+    session.flush()
+    return note
+
+
+def delete_note(session: Session, *, actor: Principal, note_id: str) -> None:
+    note = _own_note(session, actor, note_id)
+    session.delete(note)
+    session.flush()
 
 
 def list_notes(session: Session, *, actor: Principal, session_id: str) -> list[Note]:
