@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -15,9 +15,12 @@ from assistant.db import build_engine, session_factory, transaction, upgrade_dat
 
 app = typer.Typer(help="Tandem: the mentoring assistant service.", no_args_is_help=True)
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure quality.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="key")
+app.add_typer(eval_app, name="eval")
+DEV_SET = Path(__file__).resolve().parent.parent / "tests" / "data" / "retrieval_dev.jsonl"
 console = Console()
 
 
@@ -113,6 +116,9 @@ def ingest(
     rebuild: Annotated[
         bool, typer.Option(help="drop the index first (after changing the embedder)")
     ] = False,
+    notes: Annotated[
+        bool, typer.Option(help="also re-index every session note from the database")
+    ] = False,
 ) -> None:
     """Index guidance (markdown or text). Unchanged documents are left alone."""
     from rich.progress import Progress
@@ -122,9 +128,14 @@ def ingest(
 
     settings = _settings()
     targets = paths or [settings.knowledge_dir]
-    knowledge = KnowledgeBase(build_vector_store(settings).client, build_embedder(settings))
+    store = build_vector_store(settings)
+    embedder = build_embedder(settings)
+    knowledge = KnowledgeBase(store.client, embedder)
     if rebuild:
         knowledge.rebuild()
+    if notes:
+        count = _reindex_notes(settings, store.client, embedder)
+        console.print(f"Re-indexed {count} note chunks from the database.")
     files = sum(
         len([f for f in p.rglob("*") if f.suffix in (".md", ".txt")]) if p.is_dir() else 1
         for p in targets
@@ -148,6 +159,80 @@ def ingest(
         console.print(f"[red]skipped:[/red] {error}")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _reindex_notes(settings: Settings, client: Any, embedder: Any) -> int:
+    from sqlalchemy import select
+
+    from assistant.retrieval.notes import IndexedNote, NoteIndex
+    from assistant.sessions.models import MentoringSession, Note
+
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    with session_factory(engine)() as session:
+        rows = session.execute(
+            select(Note, MentoringSession).join(
+                MentoringSession, MentoringSession.id == Note.session_id
+            )
+        ).all()
+        notes = [
+            IndexedNote(
+                note_id=note.id,
+                session_id=note.session_id,
+                match_id=note.match_id,
+                author_key=f"{note.author_kind}:{note.author_id}",
+                visibility=note.visibility,
+                text=note.text,
+                title=f"{meeting.title or 'Session'} on {meeting.scheduled_at.date()}",
+            )
+            for note, meeting in rows
+        ]
+    return NoteIndex(client, embedder).rebuild(notes)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    queries: Annotated[Path, typer.Option(help="labelled queries (JSONL)")] = DEV_SET,
+    fake_embedder: Annotated[
+        bool, typer.Option(help="use the word-overlap test embedder instead of MiniLM")
+    ] = False,
+) -> None:
+    """Index the built-in corpus in a scratch store and score dense, lexical and hybrid."""
+    import tempfile
+
+    from assistant.retrieval.embeddings import MiniLMEmbedder, WordOverlapEmbedder
+    from assistant.retrieval.evaluation import evaluate, load_queries
+    from assistant.retrieval.service import KnowledgeBase
+    from assistant.retrieval.store import ChromaVectorStore
+
+    settings = _settings()
+    labelled = load_queries(queries)
+    embedder = WordOverlapEmbedder() if fake_embedder else MiniLMEmbedder()
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ChromaVectorStore(path=Path(scratch))
+        knowledge = KnowledgeBase(store.client, embedder)
+        with console.status("Indexing the corpus"):
+            knowledge.ingest_paths([settings.knowledge_dir])
+        with console.status(f"Running {len(labelled)} queries x 3 methods"):
+            report = evaluate(knowledge, labelled)
+    overall = Table(title=f"{len(labelled)} queries, {embedder.name}")
+    for column in ("method", "hit@5", "MRR@10", "nDCG@10"):
+        overall.add_column(column, justify="right")
+    for method, totals in report.overall.items():
+        overall.add_row(method, *(f"{totals[m]:.3f}" for m in ("hit@5", "MRR@10", "nDCG@10")))
+    console.print(overall)
+    slices = Table(title="By mode and topic (hit@5; nDCG@10 for hybrid)")
+    for column in ("slice", "n", "dense", "lexical", "hybrid", "hybrid nDCG@10"):
+        slices.add_column(column, justify="right")
+    for prefix, group in (("mode", report.by_mode), ("topic", report.by_topic)):
+        for name, scores in group.items():
+            slices.add_row(
+                f"{prefix} {name}",
+                str(int(scores["hybrid"]["queries"])),
+                *(f"{scores[m]['hit@5']:.2f}" for m in ("dense", "lexical", "hybrid")),
+                f"{scores['hybrid']['nDCG@10']:.2f}",
+            )
+    console.print(slices)
 
 
 @app.command()

@@ -76,8 +76,15 @@ class MiniLMEmbedder:
 
     dimension = 384
 
-    def __init__(self, *, threads: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+    ) -> None:
         self._threads = threads or max(1, os.cpu_count() or 1)
+        self._paths = (model_path, tokenizer_path)
         self._session: Any = None
         self._tokenizer: Any = None
         self._lock = threading.Lock()
@@ -93,7 +100,9 @@ class MiniLMEmbedder:
             import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            model_path, tokenizer_path = _minilm_files()
+            shipped_model, shipped_tokenizer = _minilm_files()
+            model_path = self._paths[0] or shipped_model
+            tokenizer_path = self._paths[1] or shipped_tokenizer
             for path, expected in (
                 (model_path, MINILM_MODEL_SHA256),
                 (tokenizer_path, MINILM_TOKENIZER_SHA256),
