@@ -176,3 +176,14 @@ def test_staff_upload_guidance_that_becomes_searchable_and_can_be_removed(
     assert removed["removed"] == ["uploads/lunch.md"]
     hits = expect(api.call("GET", "/v1/knowledge/search?q=quarterly sponsor lunches&k=3"), 200)
     assert all(r["source"] != "uploads/lunch.md" for r in hits["results"])
+
+
+def test_the_langchain_retriever_returns_cited_documents(knowledge: KnowledgeBase) -> None:
+    from assistant.retrieval.retrievers import GuidanceRetriever
+
+    knowledge.ingest_paths([CORPUS])
+    retriever = GuidanceRetriever(knowledge=knowledge, k=3, filters=Filters(modes=("group",)))
+    documents = retriever.invoke("rotating who goes first in a pod")
+    assert len(documents) == 3
+    assert all(d.id and d.metadata["source"].startswith("knowledge/") for d in documents)
+    assert all({"group", "any"} & set(d.metadata["modes"]) for d in documents)
