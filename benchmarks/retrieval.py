@@ -46,7 +46,7 @@ QUERIES = [
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def ingest_ratio(embedder: MiniLMEmbedder) -> None:
@@ -146,7 +146,8 @@ def search_ratio(size: int, queries: int, embedder: MiniLMEmbedder) -> None:
             raw_p95, svc_p95 = percentile(raw, 0.95) * 1000, percentile(service, 0.95) * 1000
             print(
                 f"search {size:>7} chunks, {label:<11}: raw chroma+embed p50 {raw_p50:6.1f} ms "
-                f"p95 {raw_p95:6.1f} ms | service hybrid p50 {svc_p50:6.1f} ms p95 {svc_p95:6.1f} ms"
+                f"p95 {raw_p95:6.1f} ms | service hybrid p50 {svc_p50:6.1f} ms "
+                f"p95 {svc_p95:6.1f} ms"
                 f" | ratio p50 {svc_p50 / raw_p50:.2f} p95 {svc_p95 / raw_p95:.2f} (goal <= 1.5)"
             )
         print(f"  (loading {size} synthetic chunks with ready vectors took {load_seconds:.1f} s)")
