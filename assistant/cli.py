@@ -162,31 +162,13 @@ def ingest(
 
 
 def _reindex_notes(settings: Settings, client: Any, embedder: Any) -> int:
-    from sqlalchemy import select
-
-    from assistant.retrieval.notes import IndexedNote, NoteIndex
-    from assistant.sessions.models import MentoringSession, Note
+    from assistant.retrieval.notes import NoteIndex
+    from assistant.sessions.service import all_indexable_notes
 
     engine = build_engine(settings.resolved_database_url)
     upgrade_database(engine)
     with session_factory(engine)() as session:
-        rows = session.execute(
-            select(Note, MentoringSession).join(
-                MentoringSession, MentoringSession.id == Note.session_id
-            )
-        ).all()
-        notes = [
-            IndexedNote(
-                note_id=note.id,
-                session_id=note.session_id,
-                match_id=note.match_id,
-                author_key=f"{note.author_kind}:{note.author_id}",
-                visibility=note.visibility,
-                text=note.text,
-                title=f"{meeting.title or 'Session'} on {meeting.scheduled_at.date()}",
-            )
-            for note, meeting in rows
-        ]
+        notes = all_indexable_notes(session)
     return NoteIndex(client, embedder).rebuild(notes)
 
 

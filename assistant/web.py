@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.auth import Principal, principal_for_key
 from assistant.config import Settings
+from assistant.db import transaction
 from assistant.plans.service import PlanDrafter
 from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import KnowledgeBase
@@ -63,15 +64,8 @@ Services = Annotated[AppServices, Depends(get_services)]
 def unit_of_work(services: Services) -> Iterator[Session]:
     """One transaction per request: committed when the handler returns, rolled back on
     any error, so a rejected request leaves nothing half-written."""
-    session = services.sessions()
-    try:
+    with transaction(services.sessions) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function" commits before the response is sent: a client never sees a 201 for

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,3 +111,65 @@ def test_demo_loads_a_program_a_newcomer_can_explore(cli_env: Settings) -> None:
         # A participant key from the table works and sees only their own matches.
         mine = expect(client.get("/v1/matches", headers=bearer(participant_keys[3])), 200)
         assert 1 <= len(mine["items"]) < len(matches)
+
+
+def test_ingest_twice_reports_everything_unchanged_and_reindexes_notes(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A slice of the built-in corpus keeps this test quick with the real offline model.
+    corpus = tmp_path / "knowledge"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "knowledge" / "modes", corpus)
+    monkeypatch.setenv("TANDEM_KNOWLEDGE_DIR", str(corpus))
+    first = _run("ingest")
+    documents = len(list(corpus.glob("*.md")))
+    assert re.search(rf"│\s+{documents} │\s+0 │\s+0 │\s+0 │", first), first
+    second = _run("ingest")
+    assert re.search(rf"│\s+0 │\s+0 │\s+0 │\s+{documents} │\s+0 │\s+0 │", second), second
+
+    staff_key = KEY.findall(_run("init"))[0]
+    with TestClient(create_app(cli_env)) as client:
+        staff = bearer(staff_key)
+        people = [
+            expect(
+                client.post(
+                    "/v1/participants",
+                    headers=staff,
+                    json={
+                        "name": n,
+                        "email": f"{n}@example.org",
+                        "career_stage": "mid",
+                        "roles": ["peer"],
+                    },
+                ),
+                201,
+            )
+            for n in ("kai", "noor")
+        ]
+        match = expect(
+            client.post(
+                "/v1/matches",
+                headers=staff,
+                json={
+                    "mode": "peer",
+                    "members": [{"participant_id": p["id"], "role": "peer"} for p in people],
+                },
+            ),
+            201,
+        )
+        session = expect(
+            client.post(
+                f"/v1/matches/{match['id']}/sessions",
+                headers=staff,
+                json={"scheduled_at": "2027-03-02T10:00:00Z"},
+            ),
+            201,
+        )
+        expect(
+            client.post(
+                f"/v1/sessions/{session['id']}/notes",
+                headers=bearer(people[0]["api_key"]),
+                json={"text": "We swapped feedback on the design review", "visibility": "match"},
+            ),
+            201,
+        )
+    assert "Re-indexed 1 note chunks" in _run("ingest", "--notes")

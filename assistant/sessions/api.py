@@ -7,7 +7,6 @@ import logging
 from fastapi import APIRouter, Response, status
 from sqlalchemy.orm import Session
 
-from assistant.retrieval.notes import IndexedNote
 from assistant.sessions import service
 from assistant.sessions.models import (
     ActionItemOut,
@@ -58,20 +57,9 @@ def update_session(session_id: str, body: SessionUpdate, db: DB, caller: Caller)
 def _indexed(services: AppServices, db: Session, note: Note) -> bool:
     """Index a committed note for search. A vector store that is down costs search, not
     the note: the note is saved and the answer says it is not searchable yet."""
-    row = db.get(MentoringSession, note.session_id)
-    when = row.scheduled_at.date().isoformat() if row else ""
-    title = (row.title if row and row.title else "Session") + (f" on {when}" if when else "")
     try:
         services.notes_index.index(
-            IndexedNote(
-                note_id=note.id,
-                session_id=note.session_id,
-                match_id=note.match_id,
-                author_key=f"{note.author_kind}:{note.author_id}",
-                visibility=note.visibility,
-                text=note.text,
-                title=title,
-            )
+            service.indexable_note(note, db.get(MentoringSession, note.session_id))
         )
         return True
     except Exception:

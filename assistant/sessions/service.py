@@ -12,6 +12,7 @@ from assistant.auth import Principal
 from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import WORKING_STATUSES, Match
 from assistant.matching.service import is_member, member_ids, visible_match
+from assistant.retrieval.notes import IndexedNote
 from assistant.sessions.models import (
     ActionItem,
     ActionItemOut,
@@ -190,6 +191,30 @@ def delete_note(session: Session, *, actor: Principal, note_id: str) -> None:
     note = _own_note(session, actor, note_id)
     session.delete(note)
     session.flush()
+
+
+def indexable_note(note: Note, meeting: MentoringSession | None) -> IndexedNote:
+    """A note as the search index stores it: text plus what the access rule needs."""
+    when = f" on {meeting.scheduled_at.date().isoformat()}" if meeting else ""
+    title = (meeting.title if meeting and meeting.title else "Session") + when
+    return IndexedNote(
+        note_id=note.id,
+        session_id=note.session_id,
+        match_id=note.match_id,
+        author_key=f"{note.author_kind}:{note.author_id}",
+        visibility=note.visibility,
+        text=note.text,
+        title=title,
+    )
+
+
+def all_indexable_notes(session: Session) -> list[IndexedNote]:
+    rows = session.execute(
+        select(Note, MentoringSession).join(
+            MentoringSession, MentoringSession.id == Note.session_id
+        )
+    ).all()
+    return [indexable_note(note, meeting) for note, meeting in rows]
 
 
 def list_notes(session: Session, *, actor: Principal, session_id: str) -> list[Note]:
