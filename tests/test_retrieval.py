@@ -187,3 +187,18 @@ def test_the_langchain_retriever_returns_cited_documents(knowledge: KnowledgeBas
     assert len(documents) == 3
     assert all(d.id and d.metadata["source"].startswith("knowledge/") for d in documents)
     assert all({"group", "any"} & set(d.metadata["modes"]) for d in documents)
+
+
+def test_large_collections_are_read_in_pages(
+    knowledge: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chroma refuses a single `get` of ~32k rows or more; the reads must page. A small
+    # page size makes the 600-chunk corpus take many pages.
+    import assistant.retrieval.service as service
+
+    monkeypatch.setattr(service, "GET_PAGE", 37)
+    knowledge.ingest_paths([CORPUS])
+    hits = knowledge.search("reciprocal feedback round", k=5, method="lexical")
+    assert hits
+    everything = service.get_all(knowledge._collection(), include=["metadatas"])
+    assert len(everything["ids"]) == knowledge.count() == len(set(everything["ids"]))

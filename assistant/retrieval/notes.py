@@ -18,7 +18,14 @@ from assistant.retrieval.documents import CHUNK_CHARS, CHUNK_OVERLAP, chunk_id
 from assistant.retrieval.embeddings import Embedder
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.models import SearchMethod, SearchResult
-from assistant.retrieval.service import CANDIDATES, EmbedderMismatch, and_all, fuse, result_from
+from assistant.retrieval.service import (
+    CANDIDATES,
+    EmbedderMismatch,
+    and_all,
+    fuse,
+    get_all,
+    result_from,
+)
 
 logger = logging.getLogger("tandem.retrieval.notes")
 NOTES = "notes"
@@ -166,7 +173,7 @@ class NoteIndex:
         if method in ("lexical", "hybrid"):
             # The candidates themselves come from a filtered get: BM25 only ever sees
             # notes this principal may read.
-            readable = collection.get(where=where, include=["documents", "metadatas"])
+            readable = get_all(collection, where=where, include=["documents", "metadatas"])
             texts = [d or "" for d in readable["documents"] or []]
             metas = [dict(m or {}) for m in readable["metadatas"] or []]
             index = LexicalIndex(

@@ -75,6 +75,27 @@ class Filters:
         return groups
 
 
+# Chroma reads a `get` in one SQL statement; past ~32k rows SQLite refuses it ("too many
+# SQL variables"), so large reads go page by page.
+GET_PAGE = 5000
+
+
+def get_all(
+    collection: Any, *, where: dict[str, Any] | None = None, include: list[str]
+) -> dict[str, list[Any]]:
+    """Every matching row of a collection, read in pages."""
+    out: dict[str, list[Any]] = {"ids": [], **{name: [] for name in include}}
+    offset = 0
+    while True:
+        page = collection.get(where=where, include=include, limit=GET_PAGE, offset=offset)
+        out["ids"] += page["ids"]
+        for name in include:
+            out[name] += page[name] or []
+        if len(page["ids"]) < GET_PAGE:
+            return out
+        offset += GET_PAGE
+
+
 def and_all(clauses: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Chroma wants $and / $or with two or more clauses; one clause stands alone."""
     if not clauses:
@@ -276,7 +297,7 @@ class KnowledgeBase:
         if obsolete:
             collection.delete(ids=obsolete)
         if root is not None:
-            stale = collection.get(where={"root": root}, include=["metadatas"])
+            stale = get_all(collection, where={"root": root}, include=["metadatas"])
             gone = sorted({str(m["source"]) for m in stale["metadatas"] or []} - seen_sources)
             for source in gone:
                 ids = collection.get(where={"source": source}, include=[])["ids"]
@@ -380,7 +401,7 @@ class KnowledgeBase:
             self._version_checked_at = now
             if self._lexical is not None and self._lexical.version == version:
                 return self._lexical
-            everything = collection.get(include=["documents", "metadatas"])
+            everything = get_all(collection, include=["documents", "metadatas"])
             self._lexical = _snapshot(
                 version,
                 list(everything["ids"]),
