@@ -79,7 +79,12 @@ def build_embedder(settings: Settings) -> Embedder:
 def ingest_builtin_guidance(knowledge: KnowledgeBase, settings: Settings) -> None:
     """First start: index the built-in corpus if the index is empty (later changes to
     it are picked up by `tandem ingest`, which is idempotent)."""
-    if not settings.ingest_on_start or not settings.knowledge_dir.is_dir():
+    if not settings.ingest_on_start:
+        return
+    if not settings.knowledge_dir.is_dir():
+        logger.warning(
+            "no built-in guidance at %s; set TANDEM_KNOWLEDGE_DIR", settings.knowledge_dir
+        )
         return
     try:
         if knowledge.count() > 0:

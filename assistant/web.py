@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Protocol
 
@@ -50,7 +50,6 @@ class AppServices:
     vector_store: VectorStore
     knowledge: KnowledgeBase
     notes_index: NoteIndex
-    extras: dict[str, object] = field(default_factory=dict)
 
 
 def get_services(request: Request) -> AppServices:
