@@ -24,7 +24,8 @@ from assistant.db import (
     transaction,
     upgrade_database,
 )
-from assistant.drafting.goal_milestones import GoalMilestoneDrafter
+from assistant.drafting.composer import ComposerDrafter
+from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
 from assistant.matching.api import router as matching_router
 from assistant.observability import (
@@ -124,7 +125,7 @@ def build_services(
         engine=engine,
         sessions=factory,
         clock=clock or SystemClock(),
-        plan_drafter=plan_drafter or GoalMilestoneDrafter(),
+        plan_drafter=plan_drafter or ComposerDrafter(PlaybookLibrary(knowledge)),
         vector_store=store,
         knowledge=knowledge,
         notes_index=NoteIndex(store.client, embedder),
@@ -218,6 +219,7 @@ def create_app(
         try:
             yield
         finally:
+            services.vector_store.close()
             services.engine.dispose()
 
     app = FastAPI(

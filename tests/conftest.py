@@ -22,6 +22,8 @@ from assistant.api import create_app
 from assistant.config import Settings
 from assistant.db import Base, build_engine, upgrade_database
 from assistant.retrieval.embeddings import WordOverlapEmbedder
+from assistant.retrieval.service import KnowledgeBase
+from assistant.retrieval.store import ChromaVectorStore
 
 from .support import STAFF_KEY, Api
 
@@ -30,6 +32,7 @@ os.environ.setdefault("TANDEM_ENVIRONMENT", "test")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
 
 POSTGRES_URL = os.environ.get("TANDEM_DATABASE_URL", "").strip()
+CORPUS = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 class FixedClock:
@@ -103,13 +106,25 @@ def database_url(
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def indexed_guidance_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The built-in guidance indexed once (word-overlap embedder); each test's app starts
+    from a copy, so drafting finds the skill playbooks without indexing per test."""
+    path = tmp_path_factory.mktemp("guidance") / "chroma"
+    store = ChromaVectorStore(path=path)
+    KnowledgeBase(store.client, WordOverlapEmbedder()).ingest_paths([CORPUS])
+    store.close()
+    return path
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, tmp_path: Path, indexed_guidance_template: Path) -> Settings:
+    shutil.copytree(indexed_guidance_template, tmp_path / "data" / "chroma")
     return Settings(
         environment="test",
         data_dir=tmp_path / "data",

@@ -24,12 +24,20 @@ def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock
     objective = plan["objectives"][0]
     assert objective["goal"] == "Present our team's work at the quarterly all-hands"
     milestones = objective["milestones"]
-    # Evenly spaced across the 12-week horizon, the last one on the horizon itself.
+    # One milestone per level step (2 -> 3 -> 4) from the playbook, then the goal itself
+    # on the horizon; checkpoints fall on session days (2 a month: every ~15 days).
     dues = [date.fromisoformat(m["due_date"]) for m in milestones]
+    assert len(milestones) == 3
     assert dues == sorted(dues)
     assert dues[-1] == clock.today() + timedelta(weeks=12)
-    gaps = {(b - a).days for a, b in zip([clock.today(), *dues], dues, strict=False)}
-    assert max(gaps) - min(gaps) <= 1
+    assert milestones[-1]["title"].startswith("Show it: Present our team's work")
+    for due in dues[:-1]:
+        sessions_in = (due - clock.today()).days / 15.22
+        assert abs(sessions_in - round(sessions_in)) < 0.1
+    # Every activity cites the public-speaking playbook, and every citation resolves.
+    cited = {c for a in objective["activities"] for c in a["citation_ids"]}
+    assert cited and cited <= {c["id"] for c in plan["citations"]}
+    assert {c["source"] for c in plan["citations"]} == {"knowledge/skills/public_speaking.md"}
 
     accepted = expect(
         api.call("POST", f"/v1/plans/{plan['id']}/accept", key=mentee["api_key"]), 200

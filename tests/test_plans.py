@@ -82,11 +82,22 @@ def test_drafted_plan_has_an_objective_per_goal_focus_first(api: Api) -> None:
     goals = [o["goal"] for o in plan["objectives"]]
     assert goals == ["Write design docs people act on", "Speak at the all-hands"]
     writing, speaking = plan["objectives"]
-    assert writing["title"] == "Grow writing from level 1 to 3"
+    assert writing["title"] == "Writing: from aware (1) to practitioner (3)"
+    assert speaking["title"] == "Public speaking: from beginner (2) to advanced (4)"
     assert writing["goal_id"] and writing["goal_id"] != speaking["goal_id"]
-    # A 4-week goal ends four weeks after the start; a 12-week goal twelve weeks after.
-    assert writing["milestones"][-1]["due_date"] == "2027-03-29"
+    # A 4-week goal is a skill sprint: weekly milestones, the last on the horizon.
+    assert [m["due_date"] for m in writing["milestones"]] == [
+        "2027-03-08",
+        "2027-03-15",
+        "2027-03-22",
+        "2027-03-29",
+    ]
     assert speaking["milestones"][-1]["due_date"] == "2027-05-24"
+    # 4 hours a month over 4 weeks buys two playbook activities (about 1.5 h each) from
+    # the first step, plus what to bring to the mentor.
+    assert [a["kind"] for a in writing["activities"]] == ["practice", "practice", "session"]
+    # The 12-week goal has room for more, and the playbook's shadowing comes first.
+    assert len(speaking["activities"]) > len(writing["activities"])
     assert "design docs first" in plan["summary"]
     assert plan["gives"] == []  # a mentee in mentor mode owes no teaching
 
@@ -248,3 +259,49 @@ def test_progress_is_append_only_and_each_entry_knows_what_it_changed(api: Api) 
     current = expect(api.call("GET", f"/v1/plans/{plan['id']}", key=mentee["api_key"]), 200)
     assert current["objectives"][0]["milestones"][0]["status"] == "done"
     assert date.fromisoformat(history[0]["created_at"][:10])
+
+
+def test_flash_plans_hold_one_question_and_a_follow_up(api: Api) -> None:
+    mentor = api.mentor(mentor_capacity=1)
+    mentee = api.participant(
+        goals=[
+            {
+                "text": "Negotiate my first raise",
+                "skills": ["negotiation"],
+                "target_level": 3,
+                "horizon_weeks": 8,
+            },
+            {
+                "text": "Speak at the all-hands",
+                "skills": ["public_speaking"],
+                "target_level": 4,
+                "horizon_weeks": 12,
+            },
+        ],
+    )
+    match = api.match("flash", (mentor, "mentor"), (mentee, "mentee"))
+    plan = api.plan(match, mentee)
+    (objective,) = plan["objectives"]
+    assert objective["goal"] == "Negotiate my first raise"
+    assert [m["due_date"] for m in objective["milestones"]] == ["2027-03-08", "2027-03-15"]
+    assert objective["milestones"][1]["title"].startswith("Follow-up")
+    assert len([a for a in objective["activities"] if a["kind"] != "session"]) == 1
+
+
+def test_without_playbooks_the_plan_still_drafts_and_says_so(
+    settings: Any, clock: Any, tmp_path: Any
+) -> None:
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+    from assistant.retrieval.embeddings import WordOverlapEmbedder
+
+    shutil.rmtree(settings.data_dir / "chroma")  # an empty index: nothing to draw on
+    with TestClient(create_app(settings, clock=clock, embedder=WordOverlapEmbedder())) as client:
+        api = Api(client)
+        _, mentee, match = api.mentor_pair()
+        plan = api.plan(match, mentee)
+        assert plan["drafter"] == "offline (fallback: no skill playbooks in the guidance index)"
+        assert plan["objectives"][0]["milestones"]

@@ -342,6 +342,18 @@ class KnowledgeBase:
                 report.errors.append(f"{path}: no such file or directory")
         return report
 
+    def chunks_of(self, source: str) -> list[SearchResult]:
+        """Every chunk of one document (callers group them by heading path)."""
+        found = self._with_collection(
+            lambda c: c.get(where={"source": source}, include=["documents", "metadatas"])
+        )
+        return [
+            result_from(cid, doc or "", dict(meta or {}), 1.0)
+            for cid, doc, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+        ]
+
     def remove_source(self, source: str) -> int:
         collection = self._collection()
         ids = collection.get(where={"source": source}, include=[])["ids"]

@@ -19,6 +19,8 @@ class VectorStore(Protocol):
         """The chromadb client (embedded or HTTP); opened on first use."""
         ...
 
+    def close(self) -> None: ...
+
     @property
     def description(self) -> str: ...
 
@@ -62,6 +64,15 @@ class ChromaVectorStore:
                         path=str(self._path), settings=chroma_settings
                     )
             return self._client
+
+    def close(self) -> None:
+        """Release the client (an embedded store frees its files and threads)."""
+        with self._lock:
+            if self._client is not None:
+                close = getattr(self._client, "close", None)
+                if callable(close):
+                    close()
+                self._client = None
 
     def heartbeat(self) -> bool:
         try:
