@@ -284,7 +284,7 @@ def _gives(
                         skill=skill,
                         how=_short(
                             f"You are at level {level} in {_skill_name(skill)}; {other.name} "
-                            f"aims for {goal.target_level}. {tip}",
+                            f"is at {theirs.get(skill, 1)} and aims for {goal.target_level}. {tip}",
                             2000,
                         ),
                     )
