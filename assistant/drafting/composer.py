@@ -9,7 +9,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from assistant.drafting.goal_milestones import GoalMilestoneDrafter, _focus_first, _levels
+from assistant.drafting.goal_milestones import (
+    GoalMilestoneDrafter,
+    focus_first,
+    skill_levels,
+    teachable,
+)
 from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
 from assistant.people.models import Goal, ParticipantOut
 from assistant.plans.models import Activity, Citation, Give, Milestone, Objective, PlanBody
@@ -19,7 +24,6 @@ from assistant.vocabulary import SKILL_LEVEL_NAMES
 SPRINT_WEEKS = 4  # goals this short get weekly milestones
 HOURS_PER_ACTIVITY = 1.5  # a rough cost of one playbook activity, for the hours budget
 PEER_MODES = frozenset({"peer", "group"})
-TEACHING_LEVEL = 3
 
 
 def _skill_name(slug: str) -> str:
@@ -62,7 +66,7 @@ class ComposerDrafter:
 
     def draft_plan(self, request: PlanDraftRequest) -> DraftedPlan:
         owner = request.owner
-        goals = _focus_first(owner.goals, request.focus)
+        goals = focus_first(owner.goals, request.focus)
         if not goals:
             return self._fallback.draft_plan(request)  # raises the "no goals" 422
         try:
@@ -104,7 +108,7 @@ class ComposerDrafter:
         citations: _Citations,
     ) -> Objective:
         skill = goal.skills[0]
-        current = _levels(owner).get(skill, 1)
+        current = skill_levels(owner).get(skill, 1)
         target = max(goal.target_level, min(current + 1, 5))
         if book is None:
             return self._fallback_objective(goal, owner, request)
@@ -267,33 +271,26 @@ def _gives(
 ) -> list[Give]:
     """What the owner offers each other member: the owner's strengths matched to the
     other's goals, in the words of that skill's peer guidance."""
-    mine = _levels(owner)
     gives: list[Give] = []
-    for other in others:
-        theirs = _levels(other)
-        for goal in other.goals:
-            for skill in goal.skills:
-                level = mine.get(skill, 0)
-                if level < TEACHING_LEVEL or level <= theirs.get(skill, 1):
-                    continue
-                book = books.get(skill) or library.playbook(skill)
-                tip = book.peer_help[0].text if book and book.peer_help else ""
-                gives.append(
-                    Give(
-                        to_id=other.id,
-                        skill=skill,
-                        how=_short(
-                            f"You are at level {level} in {_skill_name(skill)}; {other.name} "
-                            f"is at {theirs.get(skill, 1)} and aims for {goal.target_level}. {tip}",
-                            2000,
-                        ),
-                    )
-                )
+    for t in teachable(owner, others):
+        book = books.get(t.skill) or library.playbook(t.skill)
+        tip = book.peer_help[0].text if book and book.peer_help else ""
+        gives.append(
+            Give(
+                to_id=t.other.id,
+                skill=t.skill,
+                how=_short(
+                    f"You are at level {t.my_level} in {_skill_name(t.skill)}; {t.other.name} "
+                    f"is at {t.their_level} and aims for {t.goal.target_level}. {tip}",
+                    2000,
+                ),
+            )
+        )
     return gives
 
 
 def _summary(owner: ParticipantOut, goals: list[Goal], mode: str, focus: str) -> str:
-    levels = _levels(owner)
+    levels = skill_levels(owner)
     parts = [
         f"{_skill_name(g.skills[0])} {levels.get(g.skills[0], 1)}→{g.target_level} "
         f"in {g.horizon_weeks} weeks"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from assistant.errors import InvalidField
@@ -24,7 +25,7 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 2}
 
 
-def _focus_first(goals: list[Goal], focus: str) -> list[Goal]:
+def focus_first(goals: list[Goal], focus: str) -> list[Goal]:
     """Goals that share words with the focus come first, otherwise the owner's order."""
     wanted = _words(focus)
     if not wanted:
@@ -36,13 +37,13 @@ def _focus_first(goals: list[Goal], focus: str) -> list[Goal]:
     return sorted(goals, key=overlap, reverse=True)
 
 
-def _levels(person: ParticipantOut) -> dict[str, int]:
+def skill_levels(person: ParticipantOut) -> dict[str, int]:
     return {s.skill: s.level for s in person.skills}
 
 
 def _objective(goal: Goal, owner: ParticipantOut, request: PlanDraftRequest) -> Objective:
     skill = goal.skills[0]
-    current = _levels(owner).get(skill, 1)
+    current = skill_levels(owner).get(skill, 1)
     target = max(goal.target_level, current)
     count = max(2, min(6, round(goal.horizon_weeks / 4)))
     span_days = goal.horizon_weeks * 7
@@ -66,26 +67,44 @@ def _objective(goal: Goal, owner: ParticipantOut, request: PlanDraftRequest) -> 
     )
 
 
-def _gives(owner: ParticipantOut, others: list[ParticipantOut]) -> list[Give]:
-    mine = _levels(owner)
-    gives: list[Give] = []
+@dataclass(frozen=True)
+class Teachable:
+    """The owner can help another member with one of that member's goal skills."""
+
+    other: ParticipantOut
+    goal: Goal
+    skill: str
+    my_level: int
+    their_level: int
+
+
+def teachable(owner: ParticipantOut, others: list[ParticipantOut]) -> list[Teachable]:
+    """The owner's strengths (practitioner or better, and ahead of the other) matched to
+    the others' goals: what a peer plan's `gives` are made of."""
+    mine = skill_levels(owner)
+    found = []
     for other in others:
-        theirs = _levels(other)
+        theirs = skill_levels(other)
         for goal in other.goals:
             for skill in goal.skills:
-                level = mine.get(skill, 0)
-                if level >= TEACHING_LEVEL and level > theirs.get(skill, 1):
-                    gives.append(
-                        Give(
-                            to_id=other.id,
-                            skill=skill,
-                            how=(
-                                f"Share how you work at level {level} in {skill}; "
-                                f"{other.name} aims for {goal.target_level}."
-                            ),
-                        )
-                    )
-    return gives
+                level, their_level = mine.get(skill, 0), theirs.get(skill, 1)
+                if level >= TEACHING_LEVEL and level > their_level:
+                    found.append(Teachable(other, goal, skill, level, their_level))
+    return found
+
+
+def _gives(owner: ParticipantOut, others: list[ParticipantOut]) -> list[Give]:
+    return [
+        Give(
+            to_id=t.other.id,
+            skill=t.skill,
+            how=(
+                f"Share how you work at level {t.my_level} in {t.skill}; "
+                f"{t.other.name} aims for {t.goal.target_level}."
+            ),
+        )
+        for t in teachable(owner, others)
+    ]
 
 
 class GoalMilestoneDrafter:
@@ -99,7 +118,7 @@ class GoalMilestoneDrafter:
                 f"{owner.name} has no goals in their profile yet: add goals with "
                 f"PATCH /v1/participants/{owner.id}, or send objectives to write the plan",
             )
-        goals = _focus_first(owner.goals, request.focus)
+        goals = focus_first(owner.goals, request.focus)
         objectives = [_objective(goal, owner, request) for goal in goals]
         gives = _gives(owner, request.others) if request.match.mode in PEER_MODES else []
         horizon = max(g.horizon_weeks for g in goals)
