@@ -112,3 +112,37 @@ class Api:
             201,
         )
         return result
+
+    def session(
+        self,
+        match: dict[str, Any],
+        *,
+        key: str | None = STAFF_KEY,
+        when: str = "2027-03-02T15:00:00Z",
+        minutes: int = 45,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = expect(
+            self.call(
+                "POST",
+                f"/v1/matches/{match['id']}/sessions",
+                key=key,
+                json={"scheduled_at": when, "duration_minutes": minutes},
+            ),
+            201,
+        )
+        return result
+
+    def note(
+        self,
+        session: dict[str, Any],
+        text: str,
+        *,
+        key: str | None = STAFF_KEY,
+        visibility: str = "match",
+        action_items: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        body = {"text": text, "visibility": visibility, "action_items": action_items or []}
+        result: dict[str, Any] = expect(
+            self.call("POST", f"/v1/sessions/{session['id']}/notes", key=key, json=body), 201
+        )
+        return result

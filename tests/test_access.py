@@ -111,33 +111,18 @@ def world(api: Api) -> World:
         ),
         201,
     )
-    session = expect(
-        api.call(
-            "POST",
-            f"/v1/matches/{match['id']}/sessions",
-            key=mentor["api_key"],
-            json={"scheduled_at": "2027-03-02T15:00:00Z", "duration_minutes": 45},
-        ),
-        201,
-    )
-    note = expect(
-        api.call(
-            "POST",
-            f"/v1/sessions/{session['id']}/notes",
-            key=mentor["api_key"],
-            json={
-                "text": "Worked on the opening of the all-hands talk.",
-                "visibility": "match",
-                "action_items": [
-                    {
-                        "text": "Draft the first three slides",
-                        "owner_id": mentee["id"],
-                        "due_date": "2027-03-09",
-                    }
-                ],
-            },
-        ),
-        201,
+    session = api.session(match, key=mentor["api_key"])
+    note = api.note(
+        session,
+        "Worked on the opening of the all-hands talk.",
+        key=mentor["api_key"],
+        action_items=[
+            {
+                "text": "Draft the first three slides",
+                "owner_id": mentee["id"],
+                "due_date": "2027-03-09",
+            }
+        ],
     )
     staff_id = expect(api.call("GET", "/v1/me"), 200)["id"]
     return World(

@@ -144,15 +144,7 @@ def world(api: Api) -> World:
     mentor, mentee, match = api.mentor_pair()
     outsider = api.participant(name="Not In The Match")
     plan = api.plan(match, mentee)
-    session = expect(
-        api.call(
-            "POST",
-            f"/v1/matches/{match['id']}/sessions",
-            key=mentor["api_key"],
-            json={"scheduled_at": "2027-03-02T15:00:00Z", "duration_minutes": 45},
-        ),
-        201,
-    )
+    session = api.session(match, key=mentor["api_key"])
     note = expect(
         api.call(
             "POST",

@@ -76,14 +76,7 @@ def test_the_service_indexes_and_searches_through_a_chroma_server(
         )
         assert found["results"] and found["results"][0]["source"].startswith("knowledge/")
         _, mentee, match = api.mentor_pair()
-        session = expect(
-            api.call(
-                "POST",
-                f"/v1/matches/{match['id']}/sessions",
-                json={"scheduled_at": "2027-03-02T10:00:00Z"},
-            ),
-            201,
-        )
+        session = api.session(match, when="2027-03-02T10:00:00Z")
         note = expect(
             api.call(
                 "POST",

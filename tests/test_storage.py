@@ -49,14 +49,7 @@ def test_a_rejected_multi_row_write_leaves_nothing_behind(api: Api) -> None:
     mentee = api.participant()
     # A note with one good and one bad action item is refused whole.
     pair = api.match("mentor", (mentor, "mentor"), (mentee, "mentee"))
-    session = expect(
-        api.call(
-            "POST",
-            f"/v1/matches/{pair['id']}/sessions",
-            json={"scheduled_at": "2027-03-02T10:00:00Z"},
-        ),
-        201,
-    )
+    session = api.session(pair, when="2027-03-02T10:00:00Z")
     refused = api.call(
         "POST",
         f"/v1/sessions/{session['id']}/notes",
@@ -77,14 +70,7 @@ def test_a_rejected_multi_row_write_leaves_nothing_behind(api: Api) -> None:
 @pytest.mark.parametrize("status", ["held", "missed"])
 def test_session_status_changes_are_audited(api: Api, status: str) -> None:
     _, _, pair = api.mentor_pair()
-    session = expect(
-        api.call(
-            "POST",
-            f"/v1/matches/{pair['id']}/sessions",
-            json={"scheduled_at": "2027-02-20T10:00:00Z"},
-        ),
-        201,
-    )
+    session = api.session(pair, when="2027-02-20T10:00:00Z")
     expect(api.call("PATCH", f"/v1/sessions/{session['id']}", json={"status": status}), 200)
     events = expect(api.call("GET", f"/v1/audit?entity_id={session['id']}"), 200)["items"]
     assert [(e["action"], e["detail"]["to"]) for e in events] == [
