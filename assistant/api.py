@@ -24,7 +24,10 @@ from assistant.db import (
     transaction,
     upgrade_database,
 )
+from assistant.drafting.agenda_composer import AgendaComposer
+from assistant.drafting.api import router as agendas_router
 from assistant.drafting.composer import ComposerDrafter
+from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
 from assistant.matching.api import router as matching_router
@@ -106,6 +109,7 @@ def build_services(
     *,
     clock: Clock | None = None,
     plan_drafter: PlanDrafter | None = None,
+    agenda_drafter: AgendaDrafter | None = None,
     vector_store: VectorStore | None = None,
     embedder: Embedder | None = None,
 ) -> AppServices:
@@ -120,12 +124,15 @@ def build_services(
     embedder = embedder or build_embedder(settings)
     knowledge = KnowledgeBase(store.client, embedder)
     ingest_builtin_guidance(knowledge, settings)
+    playbooks = PlaybookLibrary(knowledge)
     return AppServices(
         settings=settings,
         engine=engine,
         sessions=factory,
         clock=clock or SystemClock(),
-        plan_drafter=plan_drafter or ComposerDrafter(PlaybookLibrary(knowledge)),
+        plan_drafter=plan_drafter or ComposerDrafter(playbooks),
+        agenda_drafter=agenda_drafter or AgendaComposer(),
+        playbooks=playbooks,
         vector_store=store,
         knowledge=knowledge,
         notes_index=NoteIndex(store.client, embedder),
@@ -193,6 +200,7 @@ def create_app(
     *,
     clock: Clock | None = None,
     plan_drafter: PlanDrafter | None = None,
+    agenda_drafter: AgendaDrafter | None = None,
     vector_store: VectorStore | None = None,
     embedder: Embedder | None = None,
 ) -> FastAPI:
@@ -206,6 +214,7 @@ def create_app(
             settings,
             clock=clock,
             plan_drafter=plan_drafter,
+            agenda_drafter=agenda_drafter,
             vector_store=vector_store,
             embedder=embedder,
         )
@@ -238,6 +247,7 @@ def create_app(
         sessions_router,
         audit_router,
         knowledge_router,
+        agendas_router,
     ):
         app.include_router(router)
 

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.auth import Principal, principal_for_key
 from assistant.config import Settings
 from assistant.db import transaction
+from assistant.drafting.models import AgendaDrafter
+from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.plans.service import PlanDrafter
 from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import KnowledgeBase
@@ -47,6 +49,8 @@ class AppServices:
     sessions: sessionmaker[Session]
     clock: Clock
     plan_drafter: PlanDrafter
+    agenda_drafter: AgendaDrafter
+    playbooks: PlaybookLibrary
     vector_store: VectorStore
     knowledge: KnowledgeBase
     notes_index: NoteIndex

@@ -40,6 +40,7 @@ class World:
     plan: JSON
     session: JSON
     note: JSON
+    talking_point: JSON
 
     @property
     def item(self) -> JSON:
@@ -79,6 +80,7 @@ class World:
             "action_item": self.item["id"],
             "document": "program-faq.md",
             "note": self.note["id"],
+            "talking_point": self.talking_point["id"],
         }
         return ids[name]
 
@@ -124,6 +126,19 @@ def world(api: Api) -> World:
             }
         ],
     )
+    talking_point = expect(
+        api.call(
+            "POST",
+            f"/v1/sessions/{session['id']}/talking-points",
+            key=mentor["api_key"],
+            json={"text": "How to handle hostile questions"},
+        ),
+        201,
+    )
+    expect(
+        api.call("POST", f"/v1/sessions/{session['id']}/agenda", key=mentor["api_key"], json={}),
+        201,
+    )
     staff_id = expect(api.call("GET", "/v1/me"), 200)["id"]
     return World(
         api=api,
@@ -136,6 +151,7 @@ def world(api: Api) -> World:
         plan=plan,
         session=session,
         note=note,
+        talking_point=talking_point,
     )
 
 
@@ -316,6 +332,38 @@ def _note_refused(r: Response, w: World, who: str, sent: Any) -> None:
     raise AssertionError("only the author may change a note")
 
 
+def _agenda_drafted(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["session_id"] == w.session["id"]
+    assert sum(i["minutes"] for i in body["items"]) == w.session["duration_minutes"]
+    stored = expect(w.as_("member", "GET", f"/v1/sessions/{w.session['id']}/agenda"), 200)
+    assert stored["drafted_by"] == w.caller_id(who)
+
+
+def _agenda_read(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["session_id"] == w.session["id"] and body["drafted_by"] == w.mentor["id"]
+
+
+def _calendar(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.headers["content-type"].startswith("text/calendar")
+    assert f"UID:{w.session['id']}@tandem" in r.text
+
+
+def _talking_point_added(r: Response, w: World, who: str, sent: Any) -> None:
+    listed = expect(w.as_("mentor", "GET", f"/v1/sessions/{w.session['id']}/talking-points"), 200)
+    assert [p["text"] for p in listed][-1] == sent["text"]
+    assert r.json()["author_id"] == w.caller_id(who)
+
+
+def _talking_points_listed(r: Response, w: World, who: str, sent: Any) -> None:
+    assert _ids(r.json()) == [w.talking_point["id"]]
+
+
+def _talking_point_refused(r: Response, w: World, who: str, sent: Any) -> None:
+    raise AssertionError("only the member who added a talking point removes it")
+
+
 def _notes_listed(r: Response, w: World, who: str, sent: Any) -> None:
     assert _ids(r.json()) == [w.note["id"]]
 
@@ -482,6 +530,17 @@ ENDPOINTS = [
         lambda w: {"text": "Rehearsed the opening twice.", "visibility": "match"},
     ),
     E("GET", "/v1/sessions/{id}/notes", "session", 200, 200, 404, _notes_listed),
+    E("POST", "/v1/sessions/{id}/agenda", "session", 201, 201, 404, _agenda_drafted, lambda w: {}),
+    E("GET", "/v1/sessions/{id}/agenda", "session", 200, 200, 404, _agenda_read),
+    E("GET", "/v1/sessions/{id}/calendar.ics", "session", 200, 200, 404, _calendar),
+    # Talking points come from the members; staff read them but do not add their own.
+    E(
+        "POST", "/v1/sessions/{id}/talking-points", "session", 403, 201, 404,
+        _talking_point_added, lambda w: {"text": "Timing of the demo"},
+    ),
+    E("GET", "/v1/sessions/{id}/talking-points", "session", 200, 200, 404, _talking_points_listed),
+    # Added by the mentor: the mentee and staff may read it but not remove it.
+    E("DELETE", "/v1/talking-points/{id}", "talking_point", 403, 403, 404, _talking_point_refused),
     # Only the author (the mentor) edits or deletes a note; staff and the other member read it.
     E(
         "PATCH", "/v1/notes/{id}", "note", 403, 403, 404, _note_refused,

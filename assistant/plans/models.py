@@ -138,6 +138,12 @@ class PlanBody(BaseModel):
     gives: list[Give] = Field(default_factory=list, max_length=20)
     cadence: PlanCadence | None = None
     citations: list[Citation] = Field(default_factory=list, max_length=50)
+    remarks: list[MediumText] = Field(
+        default_factory=list,
+        max_length=20,
+        description="what the drafter wants the reader to know about this version: an "
+        "instruction it applied, an invented citation it removed, why it fell back",
+    )
 
 
 class PlanCreate(BaseModel):
@@ -203,6 +209,7 @@ class PlanOut(BaseModel):
     gives: list[Give]
     cadence: PlanCadence | None
     citations: list[Citation]
+    remarks: list[str] = Field(default_factory=list)
     instruction: str
     created_at: datetime
 

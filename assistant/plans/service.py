@@ -136,8 +136,29 @@ def plan_out(session: Session, plan: Plan, version: int | None = None) -> PlanOu
         gives=body.gives,
         cadence=body.cadence,
         citations=body.citations,
+        remarks=body.remarks,
         instruction=row.instruction,
         created_at=row.created_at,
+    )
+
+
+def working_plan_out(session: Session, plan: Plan) -> PlanOut:
+    """The version members work to: the accepted one while a newer draft is discussed,
+    otherwise the latest draft."""
+    active = session.scalar(
+        select(PlanVersion.version).where(
+            PlanVersion.plan_id == plan.id, PlanVersion.status == "active"
+        )
+    )
+    return plan_out(session, plan, active)
+
+
+def match_plans(session: Session, match_id: str) -> list[Plan]:
+    """Every plan of a match, for readers that have already checked access to it."""
+    return list(
+        session.scalars(
+            select(Plan).where(Plan.match_id == match_id).order_by(Plan.created_at, Plan.id)
+        )
     )
 
 

@@ -19,6 +19,8 @@ from assistant.sessions.models import (
     SessionCreate,
     SessionOut,
     SessionUpdate,
+    TalkingPointIn,
+    TalkingPointOut,
 )
 from assistant.web import DB, AppServices, Caller, Services
 
@@ -128,3 +130,27 @@ def update_action_item(
         db, actor=caller, action_item_id=action_item_id, done=body.done, now=services.clock.now()
     )
     return service.action_item_out(item)
+
+
+@router.post(
+    "/sessions/{session_id}/talking-points",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TalkingPointOut,
+)
+def add_talking_point(
+    session_id: str, body: TalkingPointIn, db: DB, caller: Caller
+) -> TalkingPointOut:
+    point = service.add_talking_point(db, actor=caller, session_id=session_id, data=body)
+    return service.talking_point_out(point)
+
+
+@router.get("/sessions/{session_id}/talking-points", response_model=list[TalkingPointOut])
+def list_talking_points(session_id: str, db: DB, caller: Caller) -> list[TalkingPointOut]:
+    points = service.list_talking_points(db, actor=caller, session_id=session_id)
+    return [service.talking_point_out(p) for p in points]
+
+
+@router.delete("/talking-points/{talking_point_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_talking_point(talking_point_id: str, db: DB, caller: Caller) -> Response:
+    service.delete_talking_point(db, actor=caller, talking_point_id=talking_point_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

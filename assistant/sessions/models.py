@@ -77,6 +77,21 @@ class ActionItem(Base):
     note: Mapped[Note] = relationship(back_populates="action_items")
 
 
+class TalkingPoint(Base):
+    """Something a member wants to discuss at a session; the agenda gives it time."""
+
+    __tablename__ = "talking_points"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    match_id: Mapped[str] = mapped_column(ForeignKey("matches.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # ---- API schemas -------------------------------------------------------------------
 
 
@@ -174,3 +189,16 @@ class NoteOut(BaseModel):
         default=None,
         description="false when the note was saved but the search index could not take it",
     )
+
+
+class TalkingPointIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: MediumText
+
+
+class TalkingPointOut(BaseModel):
+    id: str
+    session_id: str
+    author_id: str
+    text: str
+    created_at: datetime

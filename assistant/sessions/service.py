@@ -12,7 +12,8 @@ from assistant.auth import Principal
 from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import WORKING_STATUSES, Match
 from assistant.matching.service import is_member, member_ids, visible_match
-from assistant.retrieval.notes import IndexedNote
+from assistant.retrieval.models import SearchResult
+from assistant.retrieval.notes import IndexedNote, NoteAccess, NoteIndex
 from assistant.sessions.models import (
     ActionItem,
     ActionItemOut,
@@ -24,6 +25,9 @@ from assistant.sessions.models import (
     SessionCreate,
     SessionOut,
     SessionUpdate,
+    TalkingPoint,
+    TalkingPointIn,
+    TalkingPointOut,
 )
 
 
@@ -281,3 +285,103 @@ def action_item_out(item: ActionItem) -> ActionItemOut:
 
 def past_due_items(items: list[ActionItem], today: date) -> list[ActionItem]:
     return [i for i in items if not i.done and i.due_date is not None and i.due_date < today]
+
+
+# ---- talking points ----------------------------------------------------------------
+
+MAX_TALKING_POINTS_PER_SESSION = 30  # beyond this an agenda can give none of them time
+
+
+def add_talking_point(
+    session: Session, *, actor: Principal, session_id: str, data: TalkingPointIn
+) -> TalkingPoint:
+    row = visible_session(session, actor, session_id)
+    match = session.get(Match, row.match_id)
+    assert match is not None  # the foreign key guarantees it
+    if actor.is_staff or not is_member(match, actor.id):
+        raise NotAllowed("talking points come from the match's members")
+    if row.status in ("cancelled", "missed"):
+        raise RuleViolation(f"the session is {row.status}; talking points are for sessions ahead")
+    count = len(list_talking_points(session, actor=actor, session_id=session_id))
+    if count >= MAX_TALKING_POINTS_PER_SESSION:
+        raise RuleViolation(
+            f"this session already has {count} talking points; merge some before adding more"
+        )
+    point = TalkingPoint(
+        session_id=row.id, match_id=row.match_id, author_id=actor.id, text=data.text
+    )
+    session.add(point)
+    session.flush()
+    return point
+
+
+def list_talking_points(
+    session: Session, *, actor: Principal, session_id: str
+) -> list[TalkingPoint]:
+    row = visible_session(session, actor, session_id)
+    return list(
+        session.scalars(
+            select(TalkingPoint)
+            .where(TalkingPoint.session_id == row.id)
+            .order_by(TalkingPoint.created_at, TalkingPoint.id)
+        )
+    )
+
+
+def delete_talking_point(session: Session, *, actor: Principal, talking_point_id: str) -> None:
+    point = session.get(TalkingPoint, talking_point_id)
+    if point is None:
+        raise NotFound("talking point", talking_point_id)
+    try:
+        visible_session(session, actor, point.session_id)
+    except NotFound:
+        raise NotFound("talking point", talking_point_id) from None
+    if point.author_id != actor.id or actor.is_staff:
+        raise NotAllowed("only the member who added a talking point removes it")
+    session.delete(point)
+    session.flush()
+
+
+def talking_point_out(point: TalkingPoint) -> TalkingPointOut:
+    return TalkingPointOut.model_validate(point, from_attributes=True)
+
+
+# ---- what the whole match may read ------------------------------------------------
+
+
+def whole_match_access(match_id: str) -> NoteAccess:
+    """The note rule for something every member of a match will read (a stored agenda):
+    only notes shared with the match. The principal key matches no author, so nobody's
+    private or staff-only note qualifies, whoever asked for the draft."""
+    return NoteAccess(principal_key=f"match:{match_id}", is_staff=False, match_ids=(match_id,))
+
+
+def shared_notes(
+    session: Session, notes_index: NoteIndex, *, match_id: str, query: str, k: int
+) -> list[SearchResult]:
+    """Match-visible notes of one match, best first for `query`; the rule is applied
+    inside the vector query, and the database decides which notes still exist."""
+    found = notes_index.search(
+        query, access=whole_match_access(match_id), k=k, method="hybrid", only_match=match_id
+    )
+    ids = [r.note_id for r in found if r.note_id]
+    existing = set(
+        session.scalars(select(Note.id).where(Note.id.in_(ids), Note.visibility == "match"))
+    )
+    return [r for r in found if r.note_id in existing]
+
+
+def shared_open_action_items(session: Session, *, match_id: str) -> list[ActionItem]:
+    """Open action items hanging off notes the whole match may read."""
+    return list(
+        session.scalars(
+            select(ActionItem)
+            .join(Note, Note.id == ActionItem.note_id)
+            .where(
+                ActionItem.match_id == match_id,
+                Note.visibility == "match",
+                ActionItem.done == false(),
+            )
+            .order_by(ActionItem.due_date, ActionItem.created_at, ActionItem.id)
+        )
+    )
