@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from assistant.plans import service
+from assistant.plans.markdown import plan_markdown
 from assistant.plans.models import (
     PlanCreate,
     PlanHealth,
@@ -43,14 +44,25 @@ def list_plans(match_id: str, db: DB, caller: Caller) -> list[PlanOut]:
     return service.list_plans(db, actor=caller, match_id=match_id)
 
 
-@router.get("/plans/{plan_id}", response_model=PlanOut)
+@router.get(
+    "/plans/{plan_id}",
+    response_model=PlanOut,
+    responses={200: {"content": {"text/markdown": {}}}},
+)
 def get_plan(
     plan_id: str,
     db: DB,
     caller: Caller,
     version: Annotated[int | None, Query(ge=1, le=10_000)] = None,
-) -> PlanOut:
-    return service.read_plan(db, actor=caller, plan_id=plan_id, version=version)
+    format: Annotated[
+        Literal["json", "md"], Query(description="json, or md for Markdown")
+    ] = "json",
+) -> PlanOut | Response:
+    plan = service.read_plan(db, actor=caller, plan_id=plan_id, version=version)
+    if format == "md":
+        names = service.member_names(db, plan.match_id)
+        return Response(plan_markdown(plan, names), media_type="text/markdown; charset=utf-8")
+    return plan
 
 
 @router.get("/plans/{plan_id}/versions", response_model=list[PlanVersionSummary])
@@ -59,8 +71,17 @@ def list_versions(plan_id: str, db: DB, caller: Caller) -> list[PlanVersionSumma
 
 
 @router.post("/plans/{plan_id}/revise", status_code=status.HTTP_201_CREATED, response_model=PlanOut)
-def revise_plan(plan_id: str, body: PlanRevise, db: DB, caller: Caller) -> PlanOut:
-    plan = service.revise_plan(db, actor=caller, plan_id=plan_id, data=body)
+def revise_plan(
+    plan_id: str, body: PlanRevise, db: DB, caller: Caller, services: Services
+) -> PlanOut:
+    plan = service.revise_plan(
+        db,
+        actor=caller,
+        plan_id=plan_id,
+        data=body,
+        today=services.clock.today(),
+        drafter=services.plan_drafter,
+    )
     return service.plan_out(db, plan)
 
 

@@ -19,6 +19,7 @@ from assistant.matching.models import WORKING_STATUSES, Match, MatchOut
 from assistant.matching.service import is_member, match_out, member_ids, visible_match
 from assistant.people.models import ParticipantOut
 from assistant.people.service import get_participant, participant_out
+from assistant.plans.instructions import INSTRUCTION_HELP, RevisionIntent, read_instruction
 from assistant.plans.models import (
     ActionItemRef,
     Give,
@@ -60,6 +61,9 @@ class PlanDraftRequest:
     others: list[ParticipantOut]
     focus: str
     starts_on: date
+    # A revision's free-text instruction, for drafters that read free text (a model);
+    # the offline reading of it is already applied to `owner`, `focus` and the goals.
+    instruction: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,16 @@ def working_plan_out(session: Session, plan: Plan) -> PlanOut:
         )
     )
     return plan_out(session, plan, active)
+
+
+def member_names(session: Session, match_id: str) -> dict[str, str]:
+    """Names of a match's members by id, for a reader already allowed to see the match."""
+    match = session.get(Match, match_id)
+    return (
+        {}
+        if match is None
+        else {m.participant_id: m.name for m in match_out(session, match).members}
+    )
 
 
 def match_plans(session: Session, match_id: str) -> list[Plan]:
@@ -407,21 +421,146 @@ def _apply_patches(body: PlanBody, revision: PlanRevise) -> PlanBody:
     return body.model_copy(update={"objectives": objectives})
 
 
-def revise_plan(session: Session, *, actor: Principal, plan_id: str, data: PlanRevise) -> Plan:
+def _carry_over(
+    old: PlanBody, new: PlanBody, statuses: dict[str, str]
+) -> tuple[PlanBody, tuple[int, int, int]]:
+    """Give a redrafted plan the ids of what it kept, so progress stays attached.
+
+    An objective is the same when it serves the same goal; a milestone is the same when
+    its objective is and its title is unchanged (its date may move). Milestones already
+    done stay in the plan even when the redraft would not write them again: finished
+    work is part of the record. Answers the plan and (kept, added, removed) counts.
+    """
+    by_goal = {o.goal_id or o.goal: o for o in old.objectives}
+    kept = added = removed = 0
+    objectives: list[Objective] = []
+    for objective in new.objectives:
+        previous = by_goal.pop(objective.goal_id or objective.goal, None)
+        if previous is None:
+            added += len(objective.milestones)
+            objectives.append(objective)
+            continue
+        earlier = {m.title: m for m in previous.milestones}
+        milestones: list[Milestone] = []
+        for milestone in objective.milestones:
+            same = earlier.pop(milestone.title, None)
+            if same is not None:
+                kept += 1
+                milestone = milestone.model_copy(update={"id": same.id})
+            else:
+                added += 1
+            milestones.append(milestone)
+        done = [m for m in earlier.values() if statuses.get(m.id or "") == "done"]
+        removed += len(earlier) - len(done)
+        kept += len(done)
+        merged = sorted(done + milestones, key=lambda m: m.due_date)[:20]
+        objectives.append(objective.model_copy(update={"id": previous.id, "milestones": merged}))
+    removed += sum(len(o.milestones) for o in by_goal.values())
+    return new.model_copy(update={"objectives": objectives}), (kept, added, removed)
+
+
+def _redraft(
+    session: Session,
+    *,
+    plan: Plan,
+    match: Match,
+    current: PlanVersion,
+    intent: RevisionIntent,
+    instruction: str,
+    drafter: PlanDrafter,
+    today: date,
+) -> tuple[PlanBody, str]:
+    owner = participant_out(get_participant(session, plan.owner_id))
+    changes: dict[str, object] = {}
+    if intent.hours_per_month is not None:
+        changes["hours_per_month"] = intent.hours_per_month
+    if intent.horizon_weeks is not None:
+        changes["goals"] = [
+            g.model_copy(update={"horizon_weeks": intent.horizon_weeks}) for g in owner.goals
+        ]
+    # The instruction shapes this plan only; the profile keeps what the person entered.
+    owner = owner.model_copy(update=changes)
+    others = [get_participant(session, pid) for pid in member_ids(match) if pid != owner.id]
+    drafted = drafter.draft_plan(
+        PlanDraftRequest(
+            match=match_out(session, match),
+            owner=owner,
+            others=[participant_out(p) for p in others],
+            focus=intent.focus or "",
+            # Work still ahead is planned from today, never into the past.
+            starts_on=max(today, current.starts_on),
+            instruction=instruction,
+        )
+    )
+    old = PlanBody.model_validate(current.body)
+    body, (kept, added, removed) = _carry_over(
+        old, drafted.body, milestone_statuses(session, plan.id)
+    )
+    remarks = [
+        f"Applied your instruction: {'; '.join(intent.understood)}.",
+        f"Kept {kept} milestones with their progress, added {added}, removed {removed}.",
+        *drafted.body.remarks,
+    ]
+    body = body.model_copy(update={"cadence": old.cadence, "remarks": remarks[:20]})
+    return body, drafted.drafter
+
+
+def revise_plan(
+    session: Session,
+    *,
+    actor: Principal,
+    plan_id: str,
+    data: PlanRevise,
+    today: date | None = None,
+    drafter: PlanDrafter | None = None,
+) -> Plan:
+    """A new version. Structured changes are applied as written; an instruction alone
+    is read (plans/instructions.py) and, when understood, the plan is redrafted with it,
+    keeping the ids of everything unchanged."""
     plan, match = visible_plan(session, actor, plan_id)
     current = _version(session, plan)
     body = PlanBody.model_validate(current.body)
     known = {m.id for o in body.objectives for m in o.milestones if m.id}
-    changes: dict[str, object] = {}
-    if data.objectives is not None:
-        changes["objectives"] = data.objectives
-    if data.gives is not None:
-        changes["gives"] = data.gives
-    if data.cadence is not None:
-        changes["cadence"] = data.cadence
-    if data.summary is not None:
-        changes["summary"] = data.summary
-    revised = PlanBody.model_validate(body.model_copy(update=changes).model_dump())
+    structured = (
+        data.objectives is not None
+        or data.gives is not None
+        or data.cadence is not None
+        or data.summary is not None
+        or bool(data.milestone_patches)
+    )
+    written_by = current.drafter
+    if not structured:
+        intent = read_instruction(data.instruction)
+        if intent.changes_anything and drafter is not None:
+            revised, written_by = _redraft(
+                session,
+                plan=plan,
+                match=match,
+                current=current,
+                intent=intent,
+                instruction=data.instruction,
+                drafter=drafter,
+                today=today or current.starts_on,
+            )
+        else:
+            unread = (
+                f"Nothing in “{data.instruction}” could be applied, so the content is "
+                f"unchanged. {INSTRUCTION_HELP}"
+            )
+            revised = body.model_copy(update={"remarks": [unread]})
+    else:
+        changes: dict[str, object] = {"remarks": []}
+        if data.objectives is not None:
+            changes["objectives"] = data.objectives
+        if data.gives is not None:
+            changes["gives"] = data.gives
+        if data.cadence is not None:
+            changes["cadence"] = data.cadence
+        if data.summary is not None:
+            changes["summary"] = data.summary
+        revised = PlanBody.model_validate(body.model_copy(update=changes).model_dump())
+        if data.objectives or data.milestone_patches:
+            written_by = "hand-revised"
     revised = _assign_ids(revised, known_ids=known)
     _check_citations(revised)
     _check_patch_dates(data, current.starts_on)
@@ -434,7 +573,7 @@ def revise_plan(session: Session, *, actor: Principal, plan_id: str, data: PlanR
         plan=plan,
         version=plan.current_version,
         body=revised,
-        drafter="hand-revised" if data.objectives or data.milestone_patches else current.drafter,
+        drafter=written_by,
         starts_on=current.starts_on,
         instruction=data.instruction,
         actor=actor,
