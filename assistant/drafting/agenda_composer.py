@@ -295,7 +295,13 @@ class _Composition:
         # In peer and group matches the members share the deep-dive time equally: one
         # slot each with the same weight, so their minutes differ by at most one.
         share = (0.5 if self.mode in PEER_MODES else 0.45) / len(learners)
-        return [self._deep_dive(p, share) for p in learners]
+        dives = [self._deep_dive(p, share) for p in learners]
+        if self.mode in PEER_MODES:
+            # Nobody's turn is cut from a short session: everyone's shrinks instead.
+            floor = 3 if self.c.meeting.duration_minutes >= 10 * len(learners) else 1
+            for dive in dives:
+                dive.floor, dive.priority = floor, None
+        return dives
 
     def _deep_dive(self, progress: MemberProgress, weight: float) -> _Slot:
         owner = progress.owner
