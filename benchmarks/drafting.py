@@ -122,88 +122,88 @@ def new_match(bench: Bench, mode: str, people: list[tuple[Any, str]]) -> Any:
     return bench.call("POST", "/v1/matches", json=body)
 
 
-def measure(bench: Bench, runs: int) -> None:
-    print(f"{'mode':<10} {'what':<8} {'p50 ms':>8} {'p95 ms':>8} {'x baseline':>11}  goal")
-    for mode in MODES:
-        people = members_for(bench, mode)
-        learner = next(p for p, r in people if r in ("mentee", "peer"))
-        key = learner["api_key"]
+def measure_mode(bench: Bench, mode: str, runs: int) -> None:
+    people = members_for(bench, mode)
+    learner = next(p for p, r in people if r in ("mentee", "peer"))
+    key = learner["api_key"]
 
-        def draft_plan(people: list[tuple[Any, str]] = people, learner: Any = learner) -> None:
-            match = new_match(bench, mode, people)
-            started = time.perf_counter()
+    def draft_plan() -> None:
+        match = new_match(bench, mode, people)
+        started = time.perf_counter()
+        bench.call(
+            "POST",
+            f"/v1/matches/{match['id']}/plans",
+            key=learner["api_key"],
+            json={"owner_id": learner["id"]},
+        )
+        plan_times.append((time.perf_counter() - started) * 1000)
+        # Closed again, so the next round may match the same people afresh.
+        bench.call(
+            "POST",
+            f"/v1/matches/{match['id']}/status",
+            json={"status": "cancelled", "reason": "benchmark round"},
+        )
+
+    plan_times: list[float] = []
+    for _ in range(runs + 1):
+        draft_plan()
+    plan_samples = plan_times[1:]
+
+    match = new_match(bench, mode, people)
+    for person, role in people:
+        if role in ("mentee", "peer"):
             bench.call(
                 "POST",
                 f"/v1/matches/{match['id']}/plans",
-                key=learner["api_key"],
-                json={"owner_id": learner["id"]},
+                key=person["api_key"],
+                json={"owner_id": person["id"]},
             )
-            plan_times.append((time.perf_counter() - started) * 1000)
-            # Closed again, so the next round may match the same people afresh.
-            bench.call(
-                "POST",
-                f"/v1/matches/{match['id']}/status",
-                json={"status": "cancelled", "reason": "benchmark round"},
-            )
-
-        plan_times: list[float] = []
-        for _ in range(runs + 1):
-            draft_plan()
-        plan_samples = plan_times[1:]
-
-        match = new_match(bench, mode, people)
-        for person, role in people:
-            if role in ("mentee", "peer"):
-                bench.call(
-                    "POST",
-                    f"/v1/matches/{match['id']}/plans",
-                    key=person["api_key"],
-                    json={"owner_id": person["id"]},
-                )
-        earlier = bench.call(
-            "POST",
-            f"/v1/matches/{match['id']}/sessions",
-            key=key,
-            json={"scheduled_at": "2027-02-20T15:00:00Z", "duration_minutes": 45},
-        )
-        for n in range(5):
-            bench.call(
-                "POST",
-                f"/v1/sessions/{earlier['id']}/notes",
-                key=key,
-                json={
-                    "text": f"Session notes {n}: we practised and agreed next steps.",
-                    "visibility": "match",
-                    "action_items": [{"text": f"Try step {n}", "owner_id": learner["id"]}],
-                },
-            )
-        meeting = bench.call(
-            "POST",
-            f"/v1/matches/{match['id']}/sessions",
-            key=key,
-            json={"scheduled_at": "2027-03-04T15:00:00Z", "duration_minutes": 60},
-        )
+    earlier = bench.call(
+        "POST",
+        f"/v1/matches/{match['id']}/sessions",
+        key=key,
+        json={"scheduled_at": "2027-02-20T15:00:00Z", "duration_minutes": 45},
+    )
+    for n in range(5):
         bench.call(
             "POST",
-            f"/v1/sessions/{meeting['id']}/talking-points",
+            f"/v1/sessions/{earlier['id']}/notes",
             key=key,
-            json={"text": "How do I handle pushback in reviews?"},
+            json={
+                "text": f"Session notes {n}: we practised and agreed next steps.",
+                "visibility": "match",
+                "action_items": [{"text": f"Try step {n}", "owner_id": learner["id"]}],
+            },
         )
-        baseline = timed(
-            lambda m=meeting: bench.call("GET", f"/v1/sessions/{m['id']}", key=key), runs
-        )
-        agenda = timed(
-            lambda m=meeting: bench.call(
-                "POST", f"/v1/sessions/{m['id']}/agenda", key=key, json={}
-            ),
-            runs,
-        )
-        base50 = percentile(baseline, 0.5)
-        rows = [("baseline", baseline), ("plan", plan_samples), ("agenda", agenda)]
-        for what, samples in rows:
-            p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
-            verdict = "" if what == "baseline" else ("ok" if p95 < GOAL_MS else "SLOW")
-            print(f"{mode:<10} {what:<8} {p50:8.1f} {p95:8.1f} {p50 / base50:11.1f}  {verdict}")
+    meeting = bench.call(
+        "POST",
+        f"/v1/matches/{match['id']}/sessions",
+        key=key,
+        json={"scheduled_at": "2027-03-04T15:00:00Z", "duration_minutes": 60},
+    )
+    bench.call(
+        "POST",
+        f"/v1/sessions/{meeting['id']}/talking-points",
+        key=key,
+        json={"text": "How do I handle pushback in reviews?"},
+    )
+    baseline = timed(lambda: bench.call("GET", f"/v1/sessions/{meeting['id']}", key=key), runs)
+    agenda = timed(
+        lambda: bench.call("POST", f"/v1/sessions/{meeting['id']}/agenda", key=key, json={}),
+        runs,
+    )
+    base50 = percentile(baseline, 0.5)
+    rows = [("baseline", baseline), ("plan", plan_samples), ("agenda", agenda)]
+    for what, samples in rows:
+        p50, p95 = percentile(samples, 0.5), percentile(samples, 0.95)
+        verdict = "" if what == "baseline" else ("ok" if p95 < GOAL_MS else "SLOW")
+        print(f"{mode:<10} {what:<8} {p50:8.1f} {p95:8.1f} {p50 / base50:11.1f}  {verdict}")
+
+
+def measure(bench: Bench, runs: int) -> None:
+    print(f"{'mode':<10} {'what':<8} {'p50 ms':>8} {'p95 ms':>8} {'x baseline':>11}  goal")
+    for mode in MODES:
+        measure_mode(bench, mode, runs)
 
 
 def main() -> None:
