@@ -107,7 +107,13 @@ def _progress(owner: Any, spec: dict[str, Any]) -> MemberProgress:
     number=st.integers(1, 12),
     specs=member_plans,
     items=st.lists(st.sampled_from(["Send the draft", "Observe a design review"]), max_size=4),
-    points=st.lists(st.text(min_size=1, max_size=40).filter(str.strip), max_size=4),
+    # What the API accepts as a talking point: no control characters (TalkingPointIn).
+    points=st.lists(
+        st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40).filter(
+            str.strip
+        ),
+        max_size=4,
+    ),
     with_notes=st.booleans(),
 )
 def test_agendas_fill_the_session_fairly_and_cite_only_what_every_member_reads(

@@ -327,7 +327,12 @@ class _Composition:
             helps = book.peer_help if self.mode in PEER_MODES else book.mentor_help
             if helps:
                 cited = self.cites.guidance(helps[0])
-                tip = f" Guidance: {_first_sentences(helps[0].text)}"
+                helper = (
+                    "For the peers"
+                    if self.mode in PEER_MODES
+                    else f"For {self.name(self.facilitator)}"
+                )
+                tip = f" {helper}, from the playbook: {_first_sentences(helps[0].text)}"
         if self.mode == "reverse":
             lead = self.facilitator
             how = (

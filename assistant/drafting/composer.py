@@ -235,6 +235,9 @@ def _activities(
         chosen += [b for b in bullets if b.is_shadowing] + [
             b for b in bullets if not b.is_shadowing
         ]
+    if mode == "flash":
+        # One question, one step to try: a practice step, not an hour of shadowing.
+        chosen = [b for b in chosen if not b.is_shadowing] or chosen
     chosen = chosen[:budget]
     activities = [
         Activity(
@@ -253,9 +256,16 @@ def _activities(
     }.get(mode, [])
     if support:
         kind = "feedback" if mode in PEER_MODES else "session"
+        helper = {
+            "mentor": "your mentor",
+            "near_peer": "your mentor",
+            "reverse": "the colleague teaching you",
+            "peer": "your peer",
+            "group": "your group",
+        }[mode]
         activities.append(
             Activity(
-                description=_short(support[0].text, 2000),
+                description=_short(f"How {helper} helps: {support[0].text}", 2000),
                 kind=kind,
                 citation_ids=[citations.cite(support[0])],
             )

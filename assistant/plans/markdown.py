@@ -26,8 +26,9 @@ def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
         "",
         f"Version {plan.version} ({plan.status}) · starts {plan.starts_on.isoformat()}"
         + (
-            f" · {plan.cadence.sessions_per_month} sessions a month of {plan.cadence.minutes} "
-            f"minutes, {plan.cadence.format}"
+            f" · {plan.cadence.sessions_per_month} "
+            f"session{'s' if plan.cadence.sessions_per_month != 1 else ''} a month of "
+            f"{plan.cadence.minutes} minutes, {plan.cadence.format}"
             if plan.cadence
             else ""
         ),
