@@ -26,7 +26,7 @@ from assistant.db import (
 )
 from assistant.drafting.agenda_composer import AgendaComposer
 from assistant.drafting.api import router as agendas_router
-from assistant.drafting.composer import ComposerDrafter
+from assistant.drafting.llm import build_plan_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
@@ -130,7 +130,7 @@ def build_services(
         engine=engine,
         sessions=factory,
         clock=clock or SystemClock(),
-        plan_drafter=plan_drafter or ComposerDrafter(playbooks),
+        plan_drafter=plan_drafter or build_plan_drafter(settings, playbooks),
         agenda_drafter=agenda_drafter or AgendaComposer(),
         playbooks=playbooks,
         vector_store=store,

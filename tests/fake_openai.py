@@ -1,11 +1,14 @@
 """A small local server that speaks the OpenAI HTTP protocol, for the real `openai` client.
 
 It serves /v1/embeddings from the word-overlap embedder, so results mean something, and
-can be told to fail, so the callers' error handling is exercised over real HTTP.
+can be told to fail, so the callers' error handling is exercised over real HTTP. Chat
+completions answer from a script: `state.chat_replies` is consumed one reply per request.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import socket
 import threading
 import time
@@ -21,12 +24,58 @@ from fastapi.responses import JSONResponse
 from assistant.retrieval.embeddings import WordOverlapEmbedder
 
 
+@dataclass(frozen=True)
+class ChatReply:
+    """One scripted answer to a chat completion: content, an HTTP error, or a refusal,
+    sent after `delay` seconds (longer than the client's timeout makes it a timeout)."""
+
+    content: str = ""
+    status: int = 200
+    refusal: str | None = None
+    delay: float = 0.0
+
+
 @dataclass
 class FakeOpenAI:
     base_url: str = ""
     fail_with: int | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     embedder: WordOverlapEmbedder = field(default_factory=lambda: WordOverlapEmbedder(64))
+    chat_replies: list[ChatReply] = field(default_factory=list)
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        return [r["body"] for r in self.requests if r["path"] == "/v1/chat/completions"]
+
+
+_completion_ids = itertools.count(1)
+
+
+def _chat_completion(body: dict[str, Any], reply: ChatReply) -> dict[str, Any]:
+    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
+    completion_tokens = len(reply.content.split())
+    return {
+        "id": f"chatcmpl-fake-{next(_completion_ids)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body["model"],
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": None if reply.refusal else reply.content,
+                    "refusal": reply.refusal,
+                },
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
 
 
 def _app(state: FakeOpenAI) -> FastAPI:
@@ -59,6 +108,27 @@ def _app(state: FakeOpenAI) -> FastAPI:
                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
             }
         )
+
+    @app.post("/v1/chat/completions")
+    async def chat_completions(request: Request) -> JSONResponse:
+        body = await request.json()
+        state.requests.append(
+            {
+                "path": "/v1/chat/completions",
+                "body": body,
+                "auth": request.headers.get("authorization"),
+            }
+        )
+        if not state.chat_replies:
+            reply = ChatReply(status=500, content="the test scripted no more replies")
+        else:
+            reply = state.chat_replies.pop(0)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.status != 200:
+            error = {"message": reply.content or "failed", "type": "server_error", "code": None}
+            return JSONResponse({"error": error}, status_code=reply.status)
+        return JSONResponse(_chat_completion(body, reply))
 
     return app
 
