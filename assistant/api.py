@@ -24,9 +24,9 @@ from assistant.db import (
     transaction,
     upgrade_database,
 )
-from assistant.drafting.agenda_composer import AgendaComposer
 from assistant.drafting.api import router as agendas_router
 from assistant.drafting.llm import build_plan_drafter
+from assistant.drafting.llm_agenda import build_agenda_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
@@ -131,7 +131,7 @@ def build_services(
         sessions=factory,
         clock=clock or SystemClock(),
         plan_drafter=plan_drafter or build_plan_drafter(settings, playbooks),
-        agenda_drafter=agenda_drafter or AgendaComposer(),
+        agenda_drafter=agenda_drafter or build_agenda_drafter(settings),
         playbooks=playbooks,
         vector_store=store,
         knowledge=knowledge,

@@ -69,12 +69,12 @@ class Playbooks(Protocol):
 # ---- context -----------------------------------------------------------------------
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     """People's and the library's text as data: no `<`/`>` survives to close a block."""
     return html.escape(text, quote=False)
 
 
-def _attr(text: str) -> str:
+def attribute(text: str) -> str:
     return html.escape(text, quote=True)
 
 
@@ -129,7 +129,7 @@ class PlanContext:
             "owner": _person(self.request.owner),
             "goals": "\n".join(self._goal(w) for w in self.goals),
             "others": "\n\n".join(self._other(o) for o in self.request.others) or "(none)",
-            "focus": _quoted(
+            "focus": quoted(
                 "\n".join(
                     t
                     for t in (
@@ -164,7 +164,7 @@ class PlanContext:
     def _goal(self, window: GoalWindow) -> str:
         goal = window.goal
         return (
-            f'- goal: "{_quoted(goal.text)}"\n'
+            f'- goal: "{quoted(goal.text)}"\n'
             f"  skills: {', '.join(goal.skills)}; owner is at level {window.current_level} "
             f"in {goal.skills[0]}, aims for level {goal.target_level} "
             f"(gap {max(goal.target_level - window.current_level, 0)})\n"
@@ -182,8 +182,8 @@ class PlanContext:
         ]
         lines = [_person(other), f"can help the owner with: {', '.join(helps) or 'nothing listed'}"]
         offers = [
-            f"{t.skill} (owner at {t.my_level}, {_quoted(other.name)} at {t.their_level}, "
-            f'for their goal "{_quoted(t.goal.text)}")'
+            f"{t.skill} (owner at {t.my_level}, {quoted(other.name)} at {t.their_level}, "
+            f'for their goal "{quoted(t.goal.text)}")'
             for t in self.offers
             if t.other.id == other.id
         ]
@@ -198,10 +198,10 @@ class PlanContext:
         blocks = []
         for chunk_id, items in chunks.items():
             first = items[0]
-            bullets = "\n".join(f"- {_quoted(i.piece.text)}" for i in items)
+            bullets = "\n".join(f"- {quoted(i.piece.text)}" for i in items)
             blocks.append(
-                f'<guidance id="{_attr(chunk_id)}" skill="{_attr(first.skill)}" '
-                f'section="{_attr(first.section)}" source="{_attr(first.piece.source)}">\n'
+                f'<guidance id="{attribute(chunk_id)}" skill="{attribute(first.skill)}" '
+                f'section="{attribute(first.section)}" source="{attribute(first.piece.source)}">\n'
                 f"{bullets}\n</guidance>"
             )
         return blocks
@@ -211,9 +211,9 @@ def _person(person: ParticipantOut) -> str:
     skills = ", ".join(f"{s.skill} {s.level}" for s in person.skills) or "none listed"
     role = ", ".join(filter(None, [person.title, person.department]))
     return (
-        f"id: {person.id}\nname: {_quoted(person.name)}\n"
+        f"id: {person.id}\nname: {quoted(person.name)}\n"
         f"career stage: {person.career_stage}; {person.years_experience:g} years' experience"
-        + (f"; {_quoted(role)}" if role else "")
+        + (f"; {quoted(role)}" if role else "")
         + f"\nskills (level 1-5): {skills}"
     )
 
