@@ -326,7 +326,7 @@ def test_retrieved_guidance_stays_inside_its_quoted_block() -> None:
 def test_prompt_variables_are_checked_on_load_and_render(tmp_path: Path) -> None:
     plan = load_prompt("plan")
     assert plan.variables == {
-        "mode", "match", "owner", "goals", "others", "focus", "guidance", "schema"
+        "mode", "match", "owner", "goals", "others", "focus", "history", "guidance", "schema"
     }  # fmt: skip
     values = dict.fromkeys(plan.variables, "x")
     with pytest.raises(PromptError, match=r"missing variables \['schema'\]"):
@@ -454,3 +454,23 @@ def test_http_a_refusal_falls_back(llm_app: LLMApp) -> None:
 
     assert plan["drafter"] == "offline (fallback: refusal)"
     assert len(llm_app.server.chat_requests) == 1
+
+
+def test_http_the_model_sees_shared_history_but_no_private_note(llm_app: LLMApp) -> None:
+    mentor, mentee, match = llm_app.api.mentor_pair()
+    earlier = llm_app.api.session(match, when="2027-02-20T15:00:00Z")
+    llm_app.api.note(
+        earlier,
+        "SHARED all-hands talk: we agreed on a story arc",
+        key=mentor["api_key"],
+        action_items=[{"text": "Time the all-hands talk opening", "owner_id": mentee["id"]}],
+    )
+    llm_app.api.note(
+        earlier, "PRIVATE all-hands talk worries", key=mentor["api_key"], visibility="private"
+    )
+    llm_app.server.chat_replies.append(ChatReply(content=answer([llm_app.cite])))
+    llm_app.api.plan(match, mentee)
+
+    prompt = llm_app.server.chat_requests[0]["messages"][1]["content"]
+    assert "SHARED all-hands talk" in prompt and "Time the all-hands talk opening" in prompt
+    assert "PRIVATE" not in prompt

@@ -142,9 +142,18 @@ class PlanContext:
                 )
             )
             or "(none given)",
+            "history": self._history(),
             "guidance": "\n\n".join(self._guidance_blocks()) or "(no guidance available)",
             "schema": json.dumps(schema.model_json_schema()),
         }
+
+    def _history(self) -> str:
+        notes = [
+            f'<note title="{attribute(n.title)}">\n{quoted(n.text)}\n</note>'
+            for n in self.request.history
+        ]
+        items = [f"- open action item: {quoted(t)}" for t in self.request.open_action_items]
+        return "\n".join(notes + items) or "(no sessions yet)"
 
     def _match(self) -> str:
         request = self.request

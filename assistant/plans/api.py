@@ -35,6 +35,7 @@ def create_plan(
         data=body,
         today=services.clock.today(),
         drafter=services.plan_drafter,
+        notes_index=services.notes_index,
     )
     return service.plan_out(db, plan)
 
@@ -81,6 +82,7 @@ def revise_plan(
         data=body,
         today=services.clock.today(),
         drafter=services.plan_drafter,
+        notes_index=services.notes_index,
     )
     return service.plan_out(db, plan)
 

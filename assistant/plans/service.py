@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -39,11 +40,21 @@ from assistant.plans.models import (
     ProgressOut,
     ProgressUpdate,
 )
+from assistant.retrieval.models import SearchResult
+from assistant.retrieval.notes import NoteIndex
 from assistant.sessions.models import MentoringSession
-from assistant.sessions.service import held, past_due_items, visible_action_items
+from assistant.sessions.service import (
+    held,
+    past_due_items,
+    shared_notes,
+    shared_open_action_items,
+    visible_action_items,
+)
 
 # Plans longer than this are programs, not plans; a date further out is almost
 # certainly a typo (2207 for 2027).
+logger = logging.getLogger("tandem.plans")
+
 MAX_PLAN_SPAN = timedelta(days=3 * 365)
 DAYS_PER_MONTH = 30.44
 
@@ -64,6 +75,10 @@ class PlanDraftRequest:
     # A revision's free-text instruction, for drafters that read free text (a model);
     # the offline reading of it is already applied to `owner`, `focus` and the goals.
     instruction: str = ""
+    # The match's history that every member may read (the plan is read by all of them):
+    # shared notes most relevant to the goals, and the open action items under them.
+    history: tuple[SearchResult, ...] = ()
+    open_action_items: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -319,6 +334,25 @@ def _store_version(
     return row
 
 
+HISTORY_NOTES = 3
+
+
+def match_history(
+    session: Session, notes_index: NoteIndex | None, match_id: str, about: str
+) -> tuple[tuple[SearchResult, ...], tuple[str, ...]]:
+    """What the match has already said and promised, as far as every member may read it.
+    A vector store that is down costs the drafter this context, not the plan."""
+    items = tuple(i.text for i in shared_open_action_items(session, match_id=match_id))
+    if notes_index is None or not about.strip():
+        return (), items
+    try:
+        notes = shared_notes(session, notes_index, match_id=match_id, query=about, k=HISTORY_NOTES)
+    except Exception:
+        logger.warning("shared notes unavailable for drafting", exc_info=True)
+        return (), items
+    return tuple(notes), items
+
+
 def create_plan(
     session: Session,
     *,
@@ -327,6 +361,7 @@ def create_plan(
     data: PlanCreate,
     today: date,
     drafter: PlanDrafter,
+    notes_index: NoteIndex | None = None,
 ) -> Plan:
     match = visible_match(session, actor, match_id)
     if match.status not in WORKING_STATUSES:
@@ -353,6 +388,8 @@ def create_plan(
     else:
         owner = get_participant(session, data.owner_id)
         others = [get_participant(session, pid) for pid in member_ids(match) if pid != owner.id]
+        about = " ".join([data.focus, *(g["text"] for g in owner.goals)])
+        history, open_items = match_history(session, notes_index, match.id, about)
         drafted = drafter.draft_plan(
             PlanDraftRequest(
                 match=match_out(session, match),
@@ -360,6 +397,8 @@ def create_plan(
                 others=[participant_out(p) for p in others],
                 focus=data.focus,
                 starts_on=starts_on,
+                history=history,
+                open_action_items=open_items,
             )
         )
         body = drafted.body
@@ -469,8 +508,11 @@ def _redraft(
     instruction: str,
     drafter: PlanDrafter,
     today: date,
+    notes_index: NoteIndex | None,
 ) -> tuple[PlanBody, str]:
     owner = participant_out(get_participant(session, plan.owner_id))
+    about = " ".join([intent.focus or "", instruction, *(g.text for g in owner.goals)])
+    history, open_items = match_history(session, notes_index, match.id, about)
     changes: dict[str, object] = {}
     if intent.hours_per_month is not None:
         changes["hours_per_month"] = intent.hours_per_month
@@ -490,6 +532,8 @@ def _redraft(
             # Work still ahead is planned from today, never into the past.
             starts_on=max(today, current.starts_on),
             instruction=instruction,
+            history=history,
+            open_action_items=open_items,
         )
     )
     old = PlanBody.model_validate(current.body)
@@ -513,6 +557,7 @@ def revise_plan(
     data: PlanRevise,
     today: date | None = None,
     drafter: PlanDrafter | None = None,
+    notes_index: NoteIndex | None = None,
 ) -> Plan:
     """A new version. Structured changes are applied as written; an instruction alone
     is read (plans/instructions.py) and, when understood, the plan is redrafted with it,
@@ -541,6 +586,7 @@ def revise_plan(
                 instruction=data.instruction,
                 drafter=drafter,
                 today=today or current.starts_on,
+                notes_index=notes_index,
             )
         else:
             unread = (
