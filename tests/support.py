@@ -146,3 +146,38 @@ class Api:
             self.call("POST", f"/v1/sessions/{session['id']}/notes", key=key, json=body), 201
         )
         return result
+
+    def talking_point(self, session: dict[str, Any], who: dict[str, Any], text: str) -> None:
+        expect(
+            self.call(
+                "POST",
+                f"/v1/sessions/{session['id']}/talking-points",
+                key=who["api_key"],
+                json={"text": text},
+            ),
+            201,
+        )
+
+    def complementary_peers(
+        self,
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Two peers, each strong where the other wants to grow, in a `peer` match."""
+
+        def peer(name: str, strong: str, weak: str, goal: str) -> dict[str, Any]:
+            return self.participant(
+                name=name,
+                career_stage="mid",
+                roles=["peer"],
+                skills=[{"skill": strong, "level": 4}, {"skill": weak, "level": 2}],
+                goals=[{"text": goal, "skills": [weak], "target_level": 3, "horizon_weeks": 8}],
+            )
+
+        alex = peer(
+            "Alex Chen", "code_review", "public_speaking",
+            "Give a confident talk at the engineering guild",
+        )  # fmt: skip
+        sam = peer(
+            "Sam Rivera", "public_speaking", "code_review",
+            "Review pull requests that teach, not just approve",
+        )  # fmt: skip
+        return alex, sam, self.match("peer", (alex, "peer"), (sam, "peer"))

@@ -17,36 +17,7 @@ def _agenda(api: Api, session: Body, key: str, **body: Any) -> Body:
 
 
 def _peers(api: Api) -> tuple[Body, Body, Body]:
-    alex = api.participant(
-        name="Alex Chen",
-        career_stage="mid",
-        roles=["peer"],
-        skills=[{"skill": "code_review", "level": 4}, {"skill": "public_speaking", "level": 2}],
-        goals=[
-            {
-                "text": "Give a confident talk at the engineering guild",
-                "skills": ["public_speaking"],
-                "target_level": 3,
-                "horizon_weeks": 8,
-            }
-        ],
-    )
-    sam = api.participant(
-        name="Sam Rivera",
-        career_stage="mid",
-        roles=["peer"],
-        skills=[{"skill": "public_speaking", "level": 4}, {"skill": "code_review", "level": 2}],
-        goals=[
-            {
-                "text": "Review pull requests that teach, not just approve",
-                "skills": ["code_review"],
-                "target_level": 3,
-                "horizon_weeks": 8,
-            }
-        ],
-    )
-    match = api.match("peer", (alex, "peer"), (sam, "peer"))
-    return alex, sam, match
+    return api.complementary_peers()
 
 
 def test_mentor_agenda_reviews_what_is_due_and_sums_to_the_duration(api: Api) -> None:
@@ -124,15 +95,7 @@ def test_flash_agenda_holds_one_question(api: Api) -> None:
     asker = api.participant(name="Kim Asker")
     match = api.match("flash", (expert, "mentor"), (asker, "mentee"))
     meeting = api.session(match, minutes=20)
-    expect(
-        api.call(
-            "POST",
-            f"/v1/sessions/{meeting['id']}/talking-points",
-            key=asker["api_key"],
-            json={"text": "How do I open a talk without reading from slides?"},
-        ),
-        201,
-    )
+    api.talking_point(meeting, asker, "How do I open a talk without reading from slides?")
     agenda = _agenda(api, meeting, asker["api_key"])
     questions = [i for i in agenda["items"] if i["kind"] == "question"]
     assert len(questions) == 1
@@ -145,15 +108,7 @@ def test_talking_points_get_time_and_name_who_raised_them(api: Api) -> None:
     mentor, mentee, match = api.mentor_pair()
     meeting = api.session(match)
     for who, text in ((mentee, "Nervous about questions from the audience"), (mentor, "Slides")):
-        expect(
-            api.call(
-                "POST",
-                f"/v1/sessions/{meeting['id']}/talking-points",
-                key=who["api_key"],
-                json={"text": text},
-            ),
-            201,
-        )
+        api.talking_point(meeting, who, text)
     listed = expect(
         api.call("GET", f"/v1/sessions/{meeting['id']}/talking-points", key=mentor["api_key"]), 200
     )

@@ -44,18 +44,6 @@ def _markdown(api: Api, path: str, key: str) -> str:
     return response.text
 
 
-def _talking_point(api: Api, session: Body, who: Body, text: str) -> None:
-    expect(
-        api.call(
-            "POST",
-            f"/v1/sessions/{session['id']}/talking-points",
-            key=who["api_key"],
-            json={"text": text},
-        ),
-        201,
-    )
-
-
 def early_career_mentee(api: Api) -> tuple[str, str]:
     """An engineer in their first year, a 12-week public-speaking goal, a senior mentor."""
     mentor = _person(
@@ -85,7 +73,7 @@ def early_career_mentee(api: Api) -> tuple[str, str]:
         ],
     )  # fmt: skip
     second = api.session(match, key=mentee["api_key"], when="2027-03-16T15:00:00Z", minutes=45)
-    _talking_point(api, second, mentee, "I freeze when someone asks a question I can't answer")
+    api.talking_point(second, mentee, "I freeze when someone asks a question I can't answer")
     expect(
         api.call("POST", f"/v1/sessions/{second['id']}/agenda", key=mentee["api_key"], json={}),
         201,
@@ -113,7 +101,7 @@ def mid_career_peers(api: Api) -> tuple[str, str]:
     plan = api.plan(match, alex)
     api.plan(match, jordan)
     meeting = api.session(match, key=alex["api_key"], when="2027-03-04T16:00:00Z", minutes=45)
-    _talking_point(api, meeting, jordan, "How blunt can a review comment be?")
+    api.talking_point(meeting, jordan, "How blunt can a review comment be?")
     expect(
         api.call("POST", f"/v1/sessions/{meeting['id']}/agenda", key=jordan["api_key"], json={}),
         201,
@@ -165,7 +153,7 @@ def flash_session(api: Api) -> tuple[str, str]:
     match = api.match("flash", (expert, "mentor"), (asker, "mentee"))
     plan = api.plan(match, asker)
     meeting = api.session(match, key=asker["api_key"], when="2027-03-05T12:00:00Z", minutes=20)
-    _talking_point(api, meeting, asker, "How do I push back on scope without souring the deal?")
+    api.talking_point(meeting, asker, "How do I push back on scope without souring the deal?")
     expect(
         api.call("POST", f"/v1/sessions/{meeting['id']}/agenda", key=asker["api_key"], json={}),
         201,

@@ -127,33 +127,7 @@ def test_an_instruction_it_cannot_read_changes_nothing_and_says_so(api: Api) -> 
 
 
 def test_plan_as_markdown_for_a_peer(api: Api) -> None:
-    alex = api.participant(
-        name="Alex Chen",
-        roles=["peer"],
-        skills=[{"skill": "code_review", "level": 4}, {"skill": "public_speaking", "level": 2}],
-        goals=[
-            {
-                "text": "Give a confident talk at the engineering guild",
-                "skills": ["public_speaking"],
-                "target_level": 3,
-                "horizon_weeks": 8,
-            }
-        ],
-    )
-    sam = api.participant(
-        name="Sam Rivera",
-        roles=["peer"],
-        skills=[{"skill": "public_speaking", "level": 4}, {"skill": "code_review", "level": 2}],
-        goals=[
-            {
-                "text": "Review pull requests that teach",
-                "skills": ["code_review"],
-                "target_level": 3,
-                "horizon_weeks": 8,
-            }
-        ],
-    )
-    match = api.match("peer", (alex, "peer"), (sam, "peer"))
+    alex, sam, match = api.complementary_peers()
     plan = api.plan(match, alex)
 
     response = api.call("GET", f"/v1/plans/{plan['id']}?format=md", key=sam["api_key"])

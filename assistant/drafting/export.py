@@ -6,17 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from assistant.drafting.models import AgendaOut
+from assistant.plans.markdown import citation_marks, citation_numbers, closing_sections
 from assistant.sessions.models import SessionOut
-
-
-def _cite_marks(ids: list[str], numbers: dict[str, int]) -> str:
-    marks = [f"[{numbers[i]}]" for i in ids if i in numbers]
-    return " " + "".join(marks) if marks else ""
 
 
 def agenda_markdown(agenda: AgendaOut) -> str:
     names = {m.participant_id: m.name for m in agenda.members}
-    numbers = {c.id: n for n, c in enumerate(agenda.citations, start=1)}
+    numbers = citation_numbers(agenda.citations)
     when = agenda.scheduled_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         f"# {agenda.title}: agenda",
@@ -33,25 +29,18 @@ def agenda_markdown(agenda: AgendaOut) -> str:
     lines.append("")
     for n, item in enumerate(agenda.items, start=1):
         lines += [f"## {n}. {item.title} ({item.minutes} min)", ""]
-        lines += [item.detail + _cite_marks(item.citation_ids, numbers), ""]
+        lines += [item.detail + citation_marks(item.citation_ids, numbers), ""]
     if agenda.prep:
         lines += ["## Before the session", ""]
         for task in agenda.prep:
             lines.append(
                 f"- **{names.get(task.participant_id, 'someone')}**: {task.task}"
-                + _cite_marks(task.citation_ids, numbers)
+                + citation_marks(task.citation_ids, numbers)
             )
         lines.append("")
-    if agenda.remarks:
-        lines += ["## Notes on this draft", ""] + [f"- {r}" for r in agenda.remarks] + [""]
-    if agenda.citations:
-        lines += ["## Sources", ""]
-        for citation in agenda.citations:
-            quote = " ".join(citation.quote.split())
-            quote = quote if len(quote) <= 200 else quote[:199].rsplit(" ", 1)[0] + "…"
-            lines.append(f"{numbers[citation.id]}. {citation.title} ({citation.source}): “{quote}”")
-        lines.append("")
-    lines.append(f"_Drafter: {agenda.drafter}._")
+    lines += closing_sections(
+        "Notes on this draft", agenda.remarks, agenda.citations, agenda.drafter
+    )
     return "\n".join(lines) + "\n"
 
 

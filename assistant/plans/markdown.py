@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.plans.models import PlanOut
+from assistant.plans.models import Citation, PlanOut
 
 STATUS_MARK = {
     "done": "[x]",
@@ -14,11 +14,10 @@ STATUS_MARK = {
 
 
 def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
-    numbers = {c.id: n for n, c in enumerate(plan.citations, start=1)}
+    numbers = citation_numbers(plan.citations)
 
     def marks(ids: list[str]) -> str:
-        found = "".join(f"[{numbers[i]}]" for i in ids if i in numbers)
-        return f" {found}" if found else ""
+        return citation_marks(ids, numbers)
 
     owner = names.get(plan.owner_id, "")
     lines = [
@@ -61,14 +60,35 @@ def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
             for g in plan.gives
         ]
         lines.append("")
-    if plan.remarks:
-        lines += ["## Notes on this version", ""] + [f"- {r}" for r in plan.remarks] + [""]
-    if plan.citations:
+    lines += closing_sections("Notes on this version", plan.remarks, plan.citations, plan.drafter)
+    return "\n".join(lines) + "\n"
+
+
+def citation_numbers(citations: list[Citation]) -> dict[str, int]:
+    """Citations numbered in order, as a printed page refers to them: [1], [2], ..."""
+    return {c.id: n for n, c in enumerate(citations, start=1)}
+
+
+def citation_marks(ids: list[str], numbers: dict[str, int]) -> str:
+    found = "".join(f"[{numbers[i]}]" for i in ids if i in numbers)
+    return f" {found}" if found else ""
+
+
+def closing_sections(
+    remarks_heading: str, remarks: list[str], citations: list[Citation], drafter: str
+) -> list[str]:
+    """The end of every exported draft: what the drafter wants known, the numbered
+    sources with a short quote each, and what wrote it."""
+    lines: list[str] = []
+    if remarks:
+        lines += [f"## {remarks_heading}", ""] + [f"- {r}" for r in remarks] + [""]
+    if citations:
+        numbers = citation_numbers(citations)
         lines += ["## Sources", ""]
-        for citation in plan.citations:
+        for citation in citations:
             quote = " ".join(citation.quote.split())
             quote = quote if len(quote) <= 200 else quote[:199].rsplit(" ", 1)[0] + "…"
             lines.append(f"{numbers[citation.id]}. {citation.title} ({citation.source}): “{quote}”")
         lines.append("")
-    lines.append(f"_Drafter: {plan.drafter}._")
-    return "\n".join(lines) + "\n"
+    lines.append(f"_Drafter: {drafter}._")
+    return lines
