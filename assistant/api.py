@@ -39,6 +39,7 @@ from assistant.observability import (
     configure_logging,
     request_id_var,
 )
+from assistant.pairing.api import router as pairing_router
 from assistant.people.api import router as people_router
 from assistant.plans.api import router as plans_router
 from assistant.plans.service import PlanDrafter
@@ -248,6 +249,7 @@ def create_app(
         audit_router,
         knowledge_router,
         agendas_router,
+        pairing_router,
     ):
         app.include_router(router)
 

@@ -41,6 +41,7 @@ class World:
     session: JSON
     note: JSON
     talking_point: JSON
+    run: JSON
 
     @property
     def item(self) -> JSON:
@@ -81,6 +82,8 @@ class World:
             "document": "program-faq.md",
             "note": self.note["id"],
             "talking_point": self.talking_point["id"],
+            "run": self.run["id"],
+            "suggestion": self.run["suggestions"][0]["id"],
         }
         return ids[name]
 
@@ -139,6 +142,14 @@ def world(api: Api) -> World:
         api.call("POST", f"/v1/sessions/{session['id']}/agenda", key=mentor["api_key"], json={}),
         201,
     )
+    run = expect(
+        api.call(
+            "POST",
+            "/v1/pairing/runs",
+            json={"participant_ids": [mentor["id"], outsider["id"]], "mode": "mentor"},
+        ),
+        201,
+    )
     staff_id = expect(api.call("GET", "/v1/me"), 200)["id"]
     return World(
         api=api,
@@ -152,6 +163,7 @@ def world(api: Api) -> World:
         session=session,
         note=note,
         talking_point=talking_point,
+        run=run,
     )
 
 
@@ -364,6 +376,25 @@ def _talking_point_refused(r: Response, w: World, who: str, sent: Any) -> None:
     raise AssertionError("only the member who added a talking point removes it")
 
 
+def _run_created(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["status"] == "pending_review" and body["id"] != w.run["id"]
+    members = {m["participant_id"] for s in body["suggestions"] for m in s["members"]}
+    assert members <= set(sent["participant_ids"])
+
+
+def _run_read(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["id"] == w.run["id"] and r.json()["suggestions"] == w.run["suggestions"]
+
+
+def _run_summary(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["run_id"] == w.run["id"] and r.json()["participants"] == 2
+
+
+def _suggestion_decided(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["status"] == "rejected" and r.json()["decided_by"] == w.caller_id(who)
+
+
 def _notes_listed(r: Response, w: World, who: str, sent: Any) -> None:
     assert _ids(r.json()) == [w.note["id"]]
 
@@ -553,6 +584,16 @@ ENDPOINTS = [
         lambda w: {"done": True},
     ),
     E("GET", "/v1/audit", None, 200, *STAFF_ONLY, _audit),
+    E(
+        "POST", "/v1/pairing/runs", None, 201, *STAFF_ONLY, _run_created,
+        lambda w: {"participant_ids": [w.mentor["id"], w.outsider["id"]], "mode": "mentor"},
+    ),
+    E("GET", "/v1/pairing/runs/{id}", "run", 200, *STAFF_ONLY, _run_read),
+    E("GET", "/v1/pairing/runs/{id}/summary", "run", 200, *STAFF_ONLY, _run_summary),
+    E(
+        "POST", "/v1/pairing/suggestions/{id}/decision", "suggestion", 200, *STAFF_ONLY,
+        _suggestion_decided, lambda w: {"decision": "reject", "note": "not now"},
+    ),
     E("GET", "/v1/knowledge/search", None, 200, 200, 200, _searched, query="?q=feedback"),
     E(
         "POST", "/v1/knowledge/documents", None, 201, *STAFF_ONLY, _document_uploaded,

@@ -115,7 +115,7 @@ def _check_shape(mode: str, members: list[MemberIn]) -> None:
         raise InvalidField(("body", "members"), f"a {mode} match has one 'mentor' and one 'mentee'")
 
 
-def _open_match_count_as_mentor(session: Session, participant_id: str) -> int:
+def open_mentoring_count(session: Session, participant_id: str) -> int:
     return (
         session.scalar(
             select(func.count())
@@ -194,7 +194,7 @@ def check_match_rules(session: Session, *, mode: str, members: list[MemberIn]) -
         if member.role != "mentor":
             continue
         person = people[member.participant_id]
-        taken = _open_match_count_as_mentor(session, person.id)
+        taken = open_mentoring_count(session, person.id)
         if taken >= person.mentor_capacity:
             raise RuleViolation(
                 f"{person.name} is at mentor capacity ({taken} of {person.mentor_capacity} "

@@ -1,0 +1,733 @@
+"""Pairing scores: named factors in [0, 1], hard constraints, explanations, mode advice.
+
+Pure functions over `ParticipantOut` lists: no database, no API. Rows are the people who
+learn (mentees; in `reverse` mode the seniors), columns the people who guide (mentors;
+in `reverse` the juniors). For `peer` and `group` rows and columns are the same people.
+Everything is computed over numpy arrays so thousands of people score in well under a
+second; only explanations, built for one pair at a time, walk Python objects.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import TypeAlias
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+
+from assistant.people.models import ParticipantOut
+from assistant.retrieval.embeddings import Embedder
+from assistant.vocabulary import DEFAULT_CADENCE, GUIDED_MODES, SKILL_LEVEL_NAMES, SKILLS, Mode
+
+FloatMatrix: TypeAlias = npt.NDArray[np.float64]
+BoolMatrix: TypeAlias = npt.NDArray[np.bool_]
+
+SKILL_INDEX = {skill: k for k, skill in enumerate(SKILLS)}
+STAGE_INDEX = {"early": 0, "mid": 1, "senior": 2, "executive": 3}
+TEACHING_LEVEL = 3  # a practitioner can show a peer how they do it
+WORKDAY = (9.0, 17.0)  # local working hours compared across time zones
+NEUTRAL = 0.5  # a factor that cannot be judged neither helps nor hurts a pair
+
+# Skills more common among newer colleagues (the guide on choosing a mode: "digital tools,
+# new ways of working"); a senior whose goals are mostly these is advised reverse mentoring.
+JUNIOR_HELD_SKILLS = frozenset({"digital_tools", "data_analysis", "presentation_design"})
+
+FAMILY_FACTORS: dict[str, tuple[str, ...]] = {
+    "guided": (
+        "skill_coverage",
+        "experience_gap",
+        "goal_similarity",
+        "availability",
+        "timezone_overlap",
+        "preference",
+    ),
+    "peer": ("stage_similarity", "reciprocity", "shared_goals", "timezone_overlap"),
+    "reverse": ("junior_expertise", "timezone_overlap", "availability"),
+}
+MODE_FAMILY: dict[str, str] = {
+    "mentor": "guided",
+    "near_peer": "guided",
+    "flash": "guided",
+    "peer": "peer",
+    "group": "peer",
+    "reverse": "reverse",
+}
+DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
+    "mentor": {
+        "skill_coverage": 4,
+        "experience_gap": 2,
+        "goal_similarity": 1.5,
+        "availability": 1,
+        "timezone_overlap": 1.5,
+        "preference": 1,
+    },
+    "near_peer": {
+        "skill_coverage": 3,
+        "experience_gap": 3,
+        "goal_similarity": 1.5,
+        "availability": 1,
+        "timezone_overlap": 1.5,
+        "preference": 1,
+    },
+    # One bounded question: expertise is nearly all that matters.
+    "flash": {
+        "skill_coverage": 5,
+        "experience_gap": 0.5,
+        "goal_similarity": 1.5,
+        "availability": 0.5,
+        "timezone_overlap": 1,
+        "preference": 0.5,
+    },
+    "peer": {"stage_similarity": 1.5, "reciprocity": 3, "shared_goals": 2, "timezone_overlap": 1.5},
+    "group": {"stage_similarity": 2, "reciprocity": 1.5, "shared_goals": 3, "timezone_overlap": 2},
+    "reverse": {"junior_expertise": 4, "timezone_overlap": 1.5, "availability": 1},
+}
+# Years the guide should be ahead: (preferred from, preferred to, years of slack beyond the
+# band before the factor reaches 0). Near-peers are "a few years" ahead, mentors well ahead.
+EXPERIENCE_BANDS: dict[str, tuple[float, float, float]] = {
+    "mentor": (5, 20, 5),
+    "near_peer": (1, 4, 2),
+    "flash": (0, 60, 3),
+}
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Factor weights for one mode; a program's overrides replace single defaults."""
+
+    mode: Mode
+    weights: Mapping[str, float]
+
+    @classmethod
+    def for_mode(cls, mode: Mode, overrides: Mapping[str, float] | None = None) -> ScoreWeights:
+        weights = dict(DEFAULT_WEIGHTS[mode])
+        for name, value in (overrides or {}).items():
+            if name not in weights:
+                raise ValueError(f"{name!r} is not a factor of {mode} scores: {sorted(weights)}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"the weight of {name!r} must be a non-negative number")
+            weights[name] = float(value)
+        if sum(weights.values()) <= 0:
+            raise ValueError("at least one factor needs a positive weight")
+        return cls(mode, weights)
+
+
+# ---- profiles as arrays ------------------------------------------------------------------
+
+
+def _skill_label(skill: str) -> str:
+    return skill.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class _Profiles:
+    """The numbers scoring needs, one row per person, skills in `SKILLS` order."""
+
+    people: Sequence[ParticipantOut]
+    levels: FloatMatrix  # (n, skills): stated level, 0 when not stated
+    targets: FloatMatrix  # (n, skills): highest target among goals naming the skill, else 0
+    years: FloatMatrix  # (n,)
+    hours: FloatMatrix  # (n,)
+    stage: FloatMatrix  # (n,)
+    utc_start: FloatMatrix  # (n,) start of the local working day in UTC hours
+
+    @property
+    def current(self) -> FloatMatrix:
+        """Level a learner starts from: unstated counts as 1 (aware)."""
+        return np.maximum(self.levels, 1.0)
+
+    @property
+    def wants(self) -> BoolMatrix:
+        return self.targets > 0
+
+
+def utc_offset_hours(timezone: str, on: date) -> float:
+    """Offset from UTC at noon UTC on the reference date (so DST is settled per run)."""
+    offset = datetime.combine(on, time(12), tzinfo=UTC).astimezone(ZoneInfo(timezone)).utcoffset()
+    return 0.0 if offset is None else offset.total_seconds() / 3600
+
+
+def _profiles(people: Sequence[ParticipantOut], on: date) -> _Profiles:
+    n = len(people)
+    levels = np.zeros((n, len(SKILLS)))
+    targets = np.zeros((n, len(SKILLS)))
+    offsets = {tz: utc_offset_hours(tz, on) for tz in {p.timezone for p in people}}
+    for row, person in enumerate(people):
+        for item in person.skills:
+            levels[row, SKILL_INDEX[item.skill]] = item.level
+        for goal in person.goals:
+            for skill in goal.skills:
+                k = SKILL_INDEX[skill]
+                targets[row, k] = max(targets[row, k], goal.target_level)
+    return _Profiles(
+        people=people,
+        levels=levels,
+        targets=targets,
+        years=np.array([p.years_experience for p in people], dtype=float),
+        hours=np.array([p.hours_per_month for p in people], dtype=float),
+        stage=np.array([STAGE_INDEX[p.career_stage] for p in people], dtype=float),
+        utc_start=np.array([WORKDAY[0] - offsets[p.timezone] for p in people], dtype=float),
+    )
+
+
+# ---- factors -----------------------------------------------------------------------------
+
+
+def _ratio(part: FloatMatrix, whole: FloatMatrix, empty: float) -> FloatMatrix:
+    """part / whole, with `empty` where there is no whole to compare against."""
+    share: FloatMatrix = np.divide(part, whole, out=np.full_like(part, empty), where=whole > 0)
+    return share
+
+
+def _gap_coverage(learners: _Profiles, guides: _Profiles) -> FloatMatrix:
+    """Share of the learners' open gaps (target minus current level, summed over goal
+    skills) that the guide's level covers: a guide at the target covers a skill fully,
+    one between current and target covers part of it. Learners without gaps get NEUTRAL."""
+    gaps = np.maximum(learners.targets - learners.current, 0)  # (m, skills)
+    covered = np.zeros((len(learners.people), len(guides.people)))
+    for k in np.flatnonzero(gaps.any(axis=0)):
+        ahead = guides.levels[None, :, k] - learners.current[:, k, None]
+        covered += np.clip(ahead, 0, gaps[:, k, None])
+    total_gap = gaps.sum(axis=1)[:, None]
+    return _ratio(covered, total_gap, NEUTRAL)
+
+
+def _experience_fit(learners: _Profiles, guides: _Profiles, mode: str) -> FloatMatrix:
+    low, high, slack = EXPERIENCE_BANDS[mode]
+    gap = guides.years[None, :] - learners.years[:, None]
+    outside = np.maximum(np.maximum(low - gap, gap - high), 0)
+    return np.clip(1 - outside / slack, 0, 1)
+
+
+def _hours_needed(mode: str) -> float:
+    """Sessions plus preparation and follow-up, taken as long again as the sessions."""
+    sessions, minutes = DEFAULT_CADENCE[mode]
+    return 2 * sessions * minutes / 60
+
+
+def _availability(learners: _Profiles, guides: _Profiles, mode: str) -> FloatMatrix:
+    both = np.minimum(learners.hours[:, None], guides.hours[None, :])
+    return np.minimum(both / _hours_needed(mode), 1.0)
+
+
+def _overlap_hours(start_a: FloatMatrix, start_b: FloatMatrix) -> FloatMatrix:
+    """Hours two 8-hour windows given as UTC start times share, on the 24-hour circle."""
+    length = WORKDAY[1] - WORKDAY[0]
+    shift = np.mod(start_b - start_a + 12, 24) - 12  # nearest equivalent shift, [-12, 12)
+    hours: FloatMatrix = np.maximum(length - np.abs(shift), 0)
+    return hours
+
+
+def _timezone_overlap(learners: _Profiles, guides: _Profiles) -> FloatMatrix:
+    hours = _overlap_hours(learners.utc_start[:, None], guides.utc_start[None, :])
+    return hours / (WORKDAY[1] - WORKDAY[0])
+
+
+def _preference(
+    learners: Sequence[ParticipantOut], guides: Sequence[ParticipantOut], mode: str
+) -> FloatMatrix:
+    """Mean of both sides: 1 when the mode is among their preferred modes, NEUTRAL when
+    they stated none, 0 when they prefer other modes."""
+
+    def side(people: Sequence[ParticipantOut]) -> FloatMatrix:
+        return np.array(
+            [
+                1.0 if mode in p.preferred_modes else 0.0 if p.preferred_modes else NEUTRAL
+                for p in people
+            ]
+        )
+
+    return (side(learners)[:, None] + side(guides)[None, :]) / 2
+
+
+def _goal_text(person: ParticipantOut) -> str:
+    return " ".join(goal.text for goal in person.goals)
+
+
+def _offer_text(person: ParticipantOut) -> str:
+    skills = " ".join(_skill_label(item.skill) for item in person.skills)
+    return f"{skills} {_goal_text(person)}".strip()
+
+
+def _goal_similarity(
+    learners: Sequence[ParticipantOut], guides: Sequence[ParticipantOut], embedder: Embedder
+) -> FloatMatrix:
+    """Cosine of the learner's goal texts against the guide's skills and goals; NEUTRAL
+    where either side has no text to compare."""
+    wanted = [_goal_text(p) for p in learners]
+    offered = [_offer_text(p) for p in guides]
+    result = np.full((len(learners), len(guides)), NEUTRAL)
+    rows = [i for i, text in enumerate(wanted) if text]
+    cols = [j for j, text in enumerate(offered) if text]
+    if rows and cols:
+        vectors = np.asarray(embedder.embed([wanted[i] for i in rows] + [offered[j] for j in cols]))
+        cosine = vectors[: len(rows)] @ vectors[len(rows) :].T
+        result[np.ix_(rows, cols)] = np.clip(cosine, 0, 1)
+    return result
+
+
+def _teachable_share(teachers: _Profiles, learners: _Profiles) -> FloatMatrix:
+    """(teacher, learner): share of the learner's goal skills the teacher can help with,
+    being a practitioner or better and ahead of the learner."""
+    helped = np.zeros((len(teachers.people), len(learners.people)))
+    for k in np.flatnonzero(learners.wants.any(axis=0)):
+        level = teachers.levels[:, k, None]
+        helped += (
+            (level >= TEACHING_LEVEL)
+            & (level > learners.current[None, :, k])
+            & (learners.wants[None, :, k])
+        )
+    wanted = learners.wants.sum(axis=1)[None, :]
+    return _ratio(helped, wanted, 0.0)
+
+
+def _shared_goals(a: _Profiles, b: _Profiles) -> FloatMatrix:
+    """Jaccard overlap of the skills named in the two people's goals."""
+    wants_a, wants_b = a.wants.astype(float), b.wants.astype(float)
+    common = wants_a @ wants_b.T
+    union = wants_a.sum(axis=1)[:, None] + wants_b.sum(axis=1)[None, :] - common
+    return _ratio(common, union, 0.0)
+
+
+def _factors(
+    mode: str,
+    learners: _Profiles,
+    guides: _Profiles,
+    embedder: Embedder | None,
+) -> dict[str, FloatMatrix]:
+    family = MODE_FAMILY[mode]
+    shape = (len(learners.people), len(guides.people))
+    if family == "peer":
+        return {
+            "stage_similarity": 1 - np.abs(learners.stage[:, None] - guides.stage[None, :]) / 3,
+            "reciprocity": (
+                _teachable_share(learners, guides) + _teachable_share(guides, learners).T
+            )
+            / 2,
+            "shared_goals": _shared_goals(learners, guides),
+            "timezone_overlap": _timezone_overlap(learners, guides),
+        }
+    if family == "reverse":
+        return {
+            "junior_expertise": _gap_coverage(learners, guides),
+            "timezone_overlap": _timezone_overlap(learners, guides),
+            "availability": _availability(learners, guides, mode),
+        }
+    return {
+        "skill_coverage": _gap_coverage(learners, guides),
+        "experience_gap": _experience_fit(learners, guides, mode),
+        "goal_similarity": (
+            np.full(shape, NEUTRAL)
+            if embedder is None
+            else _goal_similarity(learners.people, guides.people, embedder)
+        ),
+        "availability": _availability(learners, guides, mode),
+        "timezone_overlap": _timezone_overlap(learners, guides),
+        "preference": _preference(learners.people, guides.people, mode),
+    }
+
+
+# ---- hard constraints --------------------------------------------------------------------
+
+# Why a pair is infeasible, as a code per pair (0 = feasible); the first rule broken wins.
+_REASONS = (
+    "",
+    "{row} and {col} are the same person",
+    "{col} does not take mentees (needs the mentor role and a mentor capacity above 0)",
+    "{row} is not enrolled as a mentee",
+    "{row} is neither a peer nor a mentee",
+    "{col} is neither a peer nor a mentee",
+    "{row} and {col} share no language",
+    "{row} and {col} are in the same reporting line",
+    "{row} and {col} are not to be matched (a participant's confidential request)",
+    "staff rejected {row} with {col} before",
+    "below minimum score",
+)
+BELOW_MINIMUM = len(_REASONS) - 1
+_SELF, _NOT_MENTOR, _NOT_MENTEE, _ROW_NOT_PEER, _COL_NOT_PEER = 1, 2, 3, 4, 5
+_NO_LANGUAGE, _REPORTING_LINE, _AVOID, _REJECTED = 6, 7, 8, 9
+
+
+def managers_above(person_id: str, manager_of: Mapping[str, str | None]) -> list[str]:
+    """Everyone above the person in the reporting line, nearest first; stops at a cycle."""
+    chain: list[str] = []
+    seen = {person_id}
+    current = manager_of.get(person_id)
+    while current is not None and current not in seen:
+        chain.append(current)
+        seen.add(current)
+        current = manager_of.get(current)
+    return chain
+
+
+def _mark(codes: npt.NDArray[np.uint8], where: BoolMatrix | tuple[int, int], code: int) -> None:
+    """Record `code` where the pair is still feasible, so the first broken rule is kept."""
+    if isinstance(where, tuple):
+        if codes[where] == 0:
+            codes[where] = code
+    else:
+        codes[where & (codes == 0)] = code
+
+
+def _constraint_codes(
+    mode: str,
+    rows: Sequence[ParticipantOut],
+    cols: Sequence[ParticipantOut],
+    manager_of: Mapping[str, str | None],
+    rejected: Set[frozenset[str]],
+) -> npt.NDArray[np.uint8]:
+    codes = np.zeros((len(rows), len(cols)), dtype=np.uint8)
+    row_index = {p.id: i for i, p in enumerate(rows)}
+    col_index = {p.id: j for j, p in enumerate(cols)}
+
+    def cross(ids: Iterable[tuple[str, str]]) -> Iterable[tuple[int, int]]:
+        """Pairs of (row id, col id) in either orientation that are both present."""
+        for a, b in ids:
+            if a in row_index and b in col_index:
+                yield row_index[a], col_index[b]
+            if b in row_index and a in col_index:
+                yield row_index[b], col_index[a]
+
+    for i, j in cross((p.id, p.id) for p in rows):
+        _mark(codes, (i, j), _SELF)
+
+    def has_role(people: Sequence[ParticipantOut], test: Collection[str]) -> BoolMatrix:
+        return np.array([any(role in test for role in p.roles) for p in people], dtype=bool)
+
+    if mode in GUIDED_MODES:
+        mentors = has_role(cols, {"mentor"}) & np.array([p.mentor_capacity > 0 for p in cols])
+        _mark(codes, np.broadcast_to(~mentors[None, :], codes.shape), _NOT_MENTOR)
+        mentees = has_role(rows, {"mentee"})
+        _mark(codes, np.broadcast_to(~mentees[:, None], codes.shape), _NOT_MENTEE)
+    else:
+        learners = {"peer", "mentee"}
+        _mark(
+            codes, np.broadcast_to(~has_role(rows, learners)[:, None], codes.shape), _ROW_NOT_PEER
+        )
+        _mark(
+            codes, np.broadcast_to(~has_role(cols, learners)[None, :], codes.shape), _COL_NOT_PEER
+        )
+
+    languages = sorted({lang for p in (*rows, *cols) for lang in p.languages})
+    lang_index = {lang: k for k, lang in enumerate(languages)}
+
+    def spoken(people: Sequence[ParticipantOut]) -> FloatMatrix:
+        matrix = np.zeros((len(people), len(languages)))
+        for n, person in enumerate(people):
+            matrix[n, [lang_index[lang] for lang in person.languages]] = 1
+        return matrix
+
+    _mark(codes, (spoken(rows) @ spoken(cols).T) == 0, _NO_LANGUAGE)
+
+    # The guide on matching: never a mentee with their manager, their manager's manager or
+    # someone they manage. The match service enforces this for `mentor` mode only.
+    if mode == "mentor":
+        lines = ((p.id, boss) for p in (*rows, *cols) for boss in managers_above(p.id, manager_of))
+        for i, j in cross(lines):
+            _mark(codes, (i, j), _REPORTING_LINE)
+    avoided = ((p.id, other) for p in (*rows, *cols) for other in p.avoid_ids)
+    for i, j in cross(avoided):
+        _mark(codes, (i, j), _AVOID)
+    for i, j in cross((a, b) for a, b in (sorted(pair) for pair in rejected if len(pair) == 2)):
+        _mark(codes, (i, j), _REJECTED)
+    return codes
+
+
+# ---- the result --------------------------------------------------------------------------
+
+
+def _level(value: float) -> str:
+    level = int(value)
+    return f"level {level} ({SKILL_LEVEL_NAMES[level]})" if level in SKILL_LEVEL_NAMES else "-"
+
+
+def _hours(value: float) -> str:
+    return f"{round(value, 2):g}"
+
+
+@dataclass(frozen=True)
+class PairScores:
+    """Scores of every (row, column) pair for one mode.
+
+    `total` and each of `factors` are (rows x columns) arrays in [0, 1]; `feasible` is
+    False where a hard rule forbids the pair, whatever its score; `reason(i, j)` says which.
+    """
+
+    mode: Mode
+    weights: ScoreWeights
+    rows: Sequence[ParticipantOut]
+    cols: Sequence[ParticipantOut]
+    total: FloatMatrix
+    factors: dict[str, FloatMatrix]
+    reference_date: date
+    similarity_judged: bool
+    codes: npt.NDArray[np.uint8] = field(repr=False)
+    _learners: _Profiles = field(repr=False)
+    _guides: _Profiles = field(repr=False)
+
+    @property
+    def feasible(self) -> BoolMatrix:
+        feasible: BoolMatrix = self.codes == 0
+        return feasible
+
+    @property
+    def below_minimum(self) -> BoolMatrix:
+        """Pairs that break no rule but score under the program's minimum."""
+        below: BoolMatrix = self.codes == BELOW_MINIMUM
+        return below
+
+    def reason(self, i: int, j: int) -> str:
+        """Why the pair is infeasible; "" when it is feasible."""
+        template = _REASONS[int(self.codes[i, j])]
+        return template.format(row=self.rows[i].name, col=self.cols[j].name)
+
+    def explain(self, i: int, j: int) -> list[str]:
+        """Concrete, checkable reasons for the pair's score, strongest evidence first."""
+        lines = [f"not possible: {self.reason(i, j)}"] if self.codes[i, j] else []
+        family = MODE_FAMILY[self.mode]
+        if family == "peer":
+            lines += self._explain_peers(i, j)
+        else:
+            lines += self._explain_gap_coverage(i, j)
+            if family == "guided":
+                lines.append(self._explain_experience(i, j))
+                if self.similarity_judged and self.rows[i].goals and _offer_text(self.cols[j]):
+                    lines.append(self._explain_similarity(i, j))
+        lines.append(self._explain_timezones(i, j))
+        if family != "peer":
+            lines.append(self._explain_availability(i, j))
+        if family == "guided":
+            lines += self._explain_preference(i, j)
+        return lines
+
+    def _explain_gap_coverage(self, i: int, j: int) -> list[str]:
+        learner, guide = self.rows[i], self.cols[j]
+        me, them = self._learners, self._guides
+        gaps = [k for k in np.flatnonzero(me.targets[i] > me.current[i])]
+        if not gaps:
+            return [f"{learner.name}'s goals name no skill above their current level"]
+        helped = sorted(
+            (k for k in gaps if them.levels[j, k] > me.current[i, k]),
+            key=lambda k: -min(them.levels[j, k], me.targets[i, k]) + me.current[i, k],
+        )
+        lines = [
+            f"{guide.name} is at {_level(them.levels[j, k])} in {SKILLS[k]}, the skill "
+            f"{learner.name} wants to grow from {int(me.current[i, k])} to {int(me.targets[i, k])}"
+            for k in helped[:3]
+        ]
+        missing = [SKILLS[k] for k in gaps if k not in helped]
+        if missing:
+            lines.append(f"{guide.name} is not ahead of {learner.name} in {', '.join(missing)}")
+        return lines
+
+    def _explain_experience(self, i: int, j: int) -> str:
+        learner, guide = self.rows[i], self.cols[j]
+        low, high, _ = EXPERIENCE_BANDS[self.mode]
+        gap = guide.years_experience - learner.years_experience
+        where = "inside" if low <= gap <= high else "outside"
+        return (
+            f"{guide.name} has {_hours(guide.years_experience)} years of experience and "
+            f"{learner.name} {_hours(learner.years_experience)}: a gap of {_hours(gap)} years, "
+            f"{where} the {_hours(low)}-{_hours(high)} years that suit {self.mode} pairs"
+        )
+
+    def _explain_similarity(self, i: int, j: int) -> str:
+        value = float(self.factors["goal_similarity"][i, j])
+        alike = "read alike" if value >= 0.3 else "have little in common"
+        return (
+            f"{self.rows[i].name}'s goals and {self.cols[j].name}'s skills and goals {alike} "
+            f"(similarity {value:.2f})"
+        )
+
+    def _explain_timezones(self, i: int, j: int) -> str:
+        a, b = self.rows[i].timezone, self.cols[j].timezone
+        start_a, start_b = self._learners.utc_start[i], self._guides.utc_start[j]
+        hours = _hours(float(_overlap_hours(start_a, start_b)))
+        window = f"09:00-17:00 local on {self.reference_date.isoformat()}"
+        if a == b:
+            return f"both work in {a}: {hours} working hours overlap ({window})"
+        return f"{hours} working hours overlap between {a} and {b} ({window})"
+
+    def _explain_availability(self, i: int, j: int) -> str:
+        learner, guide = self.rows[i], self.cols[j]
+        return (
+            f"{learner.name} has {_hours(learner.hours_per_month)} hours a month and "
+            f"{guide.name} {_hours(guide.hours_per_month)}; {self.mode} takes about "
+            f"{_hours(_hours_needed(self.mode))} with preparation"
+        )
+
+    def _explain_preference(self, i: int, j: int) -> list[str]:
+        lines = []
+        for person in (self.rows[i], self.cols[j]):
+            if self.mode in person.preferred_modes:
+                lines.append(f"{person.name} prefers {self.mode} mode")
+            elif person.preferred_modes:
+                lines.append(
+                    f"{person.name} prefers {', '.join(person.preferred_modes)} to {self.mode}"
+                )
+        return lines
+
+    def _explain_peers(self, i: int, j: int) -> list[str]:
+        a, b = self.rows[i], self.cols[j]
+        pa, pb = self._learners, self._guides
+        lines = []
+        shared = [SKILLS[k] for k in np.flatnonzero(pa.wants[i] & pb.wants[j])]
+        if shared:
+            lines.append(f"both want to grow in {', '.join(shared)}")
+        for teacher, t, tp, learner, lp, l_row in ((a, i, pa, b, pb, j), (b, j, pb, a, pa, i)):
+            can = [
+                k
+                for k in np.flatnonzero(lp.wants[l_row])
+                if tp.levels[t, k] >= TEACHING_LEVEL and tp.levels[t, k] > lp.current[l_row, k]
+            ]
+            lines += [
+                f"{teacher.name} is at {_level(tp.levels[t, k])} in {SKILLS[k]} and can help "
+                f"{learner.name}, who wants to grow it from {int(lp.current[l_row, k])} to "
+                f"{int(lp.targets[l_row, k])}"
+                for k in can[:2]
+            ]
+            if not can:
+                lines.append(
+                    f"{teacher.name} has no skill at level {TEACHING_LEVEL} or above that "
+                    f"{learner.name} wants to grow"
+                )
+        if a.career_stage == b.career_stage:
+            lines.append(f"both are {a.career_stage} career")
+        else:
+            lines.append(f"{a.name} is {a.career_stage} career and {b.name} {b.career_stage}")
+        return lines
+
+
+def score_pairs(
+    learners: Sequence[ParticipantOut],
+    guides: Sequence[ParticipantOut] | None,
+    mode: Mode,
+    *,
+    reference_date: date,
+    weights: ScoreWeights | None = None,
+    embedder: Embedder | None = None,
+    manager_of: Mapping[str, str | None] | None = None,
+    rejected: Set[frozenset[str]] = frozenset(),
+    min_score: float = 0.0,
+) -> PairScores:
+    """Score every learner against every guide for `mode` (guides=None: the learners
+    against each other, for `peer` and `group`).
+
+    `manager_of` maps every person of the organisation to their manager, so reporting
+    lines can be walked past people outside this cohort; by default only the cohort's
+    own `manager_id`s are known. `reference_date` fixes the UTC offsets (and so daylight
+    saving time) used for working-hour overlap.
+    """
+    columns = learners if guides is None else guides
+    chosen = weights or ScoreWeights.for_mode(mode)
+    if chosen.mode != mode:
+        raise ValueError(f"weights for {chosen.mode} cannot score {mode} pairs")
+    rows, cols = _profiles(learners, reference_date), _profiles(columns, reference_date)
+    factors = _factors(mode, rows, cols, embedder)
+    weight_sum = sum(chosen.weights.values())
+    total = (
+        sum(
+            (chosen.weights[name] * value for name, value in factors.items()),
+            start=np.zeros((len(learners), len(columns))),
+        )
+        / weight_sum
+    )
+    if manager_of is None:
+        manager_of = {p.id: p.manager_id for p in (*learners, *columns)}
+    codes = _constraint_codes(mode, learners, columns, manager_of, rejected)
+    _mark(codes, total < min_score, BELOW_MINIMUM)
+    return PairScores(
+        mode=mode,
+        weights=chosen,
+        rows=learners,
+        cols=columns,
+        total=total,
+        factors=factors,
+        reference_date=reference_date,
+        similarity_judged=embedder is not None and MODE_FAMILY[mode] == "guided",
+        codes=codes,
+        _learners=rows,
+        _guides=cols,
+    )
+
+
+# ---- choosing a mode ---------------------------------------------------------------------
+
+_TRANSITION = re.compile(
+    r"\b(transition|switch|pivot|career change|change careers?|move into|moving into|new field)"
+)
+_STEP_UP = re.compile(r"\b(first|new role|step up|promotion|promoted)\b")
+LONG_HORIZON_WEEKS = 26
+FLASH_HORIZON_WEEKS = 2
+
+
+def _guidance_mode(person: ParticipantOut) -> tuple[Mode, str]:
+    """The guide on choosing a mode, as rules: (mode, why)."""
+    goals = person.goals
+    text = " ".join(goal.text.lower() for goal in goals)
+    longest = max((goal.horizon_weeks for goal in goals), default=0)
+    stage = person.career_stage
+    if not goals:
+        if stage == "early":
+            return "mentor", "no goals yet; a mentor can help an early-career person frame them"
+        return "peer", f"no goals yet; a peer suits {stage}-career people working things through"
+    if len(goals) == 1 and goals[0].horizon_weeks <= FLASH_HORIZON_WEEKS:
+        return "flash", (
+            f"one goal due within {goals[0].horizon_weeks} week(s): a bounded question "
+            "suits a flash session"
+        )
+    goal_skills = [skill for goal in goals for skill in goal.skills]
+    junior_held = [skill for skill in goal_skills if skill in JUNIOR_HELD_SKILLS]
+    if stage in ("senior", "executive") and 2 * len(junior_held) >= len(goal_skills):
+        return "reverse", (
+            f"{stage} with goals in {', '.join(dict.fromkeys(junior_held))}, skills more common "
+            "among newer colleagues: reverse mentoring"
+        )
+    if _TRANSITION.search(text) and longest >= LONG_HORIZON_WEEKS:
+        return "mentor", f"a career change over {longest} weeks: a mentor gives perspective"
+    if stage == "early":
+        if longest >= LONG_HORIZON_WEEKS:
+            return "mentor", f"early career with a {longest}-week goal: a mentor for direction"
+        return "near_peer", (
+            f"early career with goals within {longest} weeks: a near-peer's recent experience"
+        )
+    if stage == "mid" and _STEP_UP.search(text):
+        return "near_peer", "stepping into something new: a near-peer has just done it"
+    return "peer", f"{stage}-career skill refinement: a peer for practice and candid feedback"
+
+
+def _allowed(person: ParticipantOut, mode: Mode) -> bool:
+    if mode in GUIDED_MODES:
+        return "mentee" in person.roles
+    return "peer" in person.roles or "mentee" in person.roles
+
+
+ALL_MODES: tuple[Mode, ...] = ("mentor", "peer", "near_peer", "reverse", "group", "flash")
+# When neither the suggestion nor a preference is open to the person, the nearest in kind.
+_FALLBACK_ORDER: tuple[Mode, ...] = ("near_peer", "mentor", "peer", "group", "flash", "reverse")
+
+
+def recommend_mode(
+    person: ParticipantOut, *, offered: Collection[Mode] = ALL_MODES
+) -> tuple[Mode, list[str]]:
+    """The mode the guidance suggests for a learner, with the reasons; a stated preference
+    wins when the program offers that mode and the person's roles allow it."""
+    usable = [mode for mode in offered if _allowed(person, mode)]
+    if not usable:
+        raise ValueError(f"{person.name} can join none of the offered modes {sorted(offered)}")
+    suggested, why = _guidance_mode(person)
+    preferred = [mode for mode in person.preferred_modes if mode in usable]
+    if preferred and suggested not in person.preferred_modes:
+        return preferred[0], [
+            f"{person.name} prefers {preferred[0]}; the guidance alone says {suggested}",
+            why,
+        ]
+    if suggested in usable:
+        return suggested, [why]
+    fallback = next(mode for mode in (*preferred, *_FALLBACK_ORDER) if mode in usable)
+    return fallback, [why, f"{suggested} is not open to {person.name} here, so {fallback}"]

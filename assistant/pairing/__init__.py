@@ -1,0 +1,1 @@
+"""Pairing runs: the engine's suggestions for a cohort, kept for staff to review."""

@@ -1,0 +1,175 @@
+"""Pairing runs, their suggestions and staff decisions: tables and API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assistant.db import Base, new_id, utcnow
+from assistant.types import Identifier, OptionalNote
+from assistant.vocabulary import Mode
+
+RunMode = Literal["mentor", "near_peer", "reverse", "peer", "group", "flash", "auto"]
+SuggestionStatus = Literal["pending", "approved", "rejected"]
+RunStatus = Literal["pending_review", "reviewed"]
+
+
+class PairingRun(Base):
+    __tablename__ = "pairing_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    program_id: Mapped[str | None] = mapped_column(
+        ForeignKey("programs.id", ondelete="SET NULL"), index=True
+    )
+    mode: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending_review")
+    group_size: Mapped[int | None]
+    min_score: Mapped[float] = mapped_column(Float)
+    participant_ids: Mapped[list[Any]] = mapped_column(default=list)
+    unmatched: Mapped[list[Any]] = mapped_column(default=list)
+    objectives: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+
+class PairingSuggestion(Base):
+    __tablename__ = "pairing_suggestions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey("pairing_runs.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    mode: Mapped[str] = mapped_column(String(20))
+    members: Mapped[list[Any]] = mapped_column(default=list)
+    score: Mapped[float] = mapped_column(Float)
+    factors: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    alternatives: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+    match_id: Mapped[str | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+
+
+class PairingRejection(Base):
+    """A pair staff turned down: no later run in the same program proposes it again."""
+
+    __tablename__ = "pairing_rejections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    program_id: Mapped[str | None] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), index=True
+    )
+    first_id: Mapped[str] = mapped_column(String(32), index=True)
+    second_id: Mapped[str] = mapped_column(String(32), index=True)
+    suggestion_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---- API schemas -------------------------------------------------------------------
+
+
+class PairingRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    participant_ids: list[Identifier] = Field(min_length=2, max_length=5000)
+    mode: RunMode = "auto"
+    program_id: Identifier | None = None
+    group_size: int = Field(default=4, ge=3, le=6, description="for group runs")
+    min_score: float = Field(default=0.3, ge=0, le=1)
+    weights: dict[str, float] | None = Field(
+        default=None, description="factor name -> weight, overriding the defaults"
+    )
+
+    @field_validator("participant_ids")
+    @classmethod
+    def _distinct(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise ValueError("each participant may appear once")
+        return ids
+
+    @field_validator("weights")
+    @classmethod
+    def _non_negative(cls, weights: dict[str, float] | None) -> dict[str, float] | None:
+        if weights and any(w < 0 or w > 100 for w in weights.values()):
+            raise ValueError("weights are between 0 and 100")
+        return weights
+
+
+class SuggestedMember(BaseModel):
+    participant_id: str
+    role: str
+    name: str = ""
+
+
+class Alternative(BaseModel):
+    members: list[SuggestedMember]
+    score: float
+    factors: dict[str, float]
+    reasons: list[str]
+
+
+class SuggestionOut(BaseModel):
+    id: str
+    run_id: str
+    mode: Mode
+    members: list[SuggestedMember]
+    score: float
+    factors: dict[str, float]
+    reasons: list[str]
+    alternatives: list[Alternative]
+    status: SuggestionStatus
+    note: str
+    decided_by: str | None
+    decided_at: datetime | None
+    match_id: str | None
+
+
+class UnmatchedOut(BaseModel):
+    participant_id: str
+    reason: str
+
+
+class PairingRunOut(BaseModel):
+    id: str
+    status: RunStatus
+    mode: str
+    program_id: str | None
+    suggestions: list[SuggestionOut]
+    unmatched: list[UnmatchedOut]
+    objectives: dict[str, Any]
+    created_at: datetime
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: Literal["approve", "reject", "swap"]
+    note: OptionalNote = ""
+    alternative: int | None = Field(
+        default=None, ge=0, le=9, description="for swap: which alternative takes its place"
+    )
+
+
+class ScoreSpread(BaseModel):
+    count: int
+    mean: float | None
+    minimum: float | None
+    median: float | None
+    maximum: float | None
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    participants: int
+    matched: int
+    matched_share: float
+    suggestions_by_status: dict[str, int]
+    scores: ScoreSpread
+    unmatched: list[UnmatchedOut]
+    mean_score_by_department: dict[str, float]
+    mean_score_by_career_stage: dict[str, float]

@@ -1,0 +1,518 @@
+"""Pairing rules: running the engine over a cohort, and staff review of its suggestions.
+
+A run is stored as `pending_review`; nobody but staff sees it, and nothing changes for
+the participants until staff approve a suggestion, which creates the match. A rejected
+pair is remembered for the program, so a later run never proposes it again.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from assistant.audit.service import record_event
+from assistant.auth import Principal
+from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
+from assistant.matching.models import MemberIn
+from assistant.matching.scoring import (
+    DEFAULT_WEIGHTS,
+    PairScores,
+    ScoreWeights,
+    recommend_mode,
+    score_pairs,
+)
+from assistant.matching.service import create_match, open_mentoring_count
+from assistant.matching.solver import (
+    alternatives,
+    assign_mentors,
+    form_groups,
+    match_peers,
+    unmatched_reasons,
+)
+from assistant.pairing.models import (
+    Alternative,
+    DecisionIn,
+    PairingRejection,
+    PairingRun,
+    PairingRunCreate,
+    PairingRunOut,
+    PairingSuggestion,
+    RunSummary,
+    ScoreSpread,
+    SuggestedMember,
+    SuggestionOut,
+    UnmatchedOut,
+)
+from assistant.people.models import Participant, ParticipantOut
+from assistant.people.service import participant_out
+from assistant.programs.models import Program
+from assistant.retrieval.embeddings import Embedder
+from assistant.vocabulary import GUIDED_MODES, Mode
+
+
+def _require_staff(actor: Principal) -> None:
+    if not actor.is_staff:
+        raise NotAllowed("only program staff run pairing and review its suggestions")
+
+
+def suggestion_out(row: PairingSuggestion) -> SuggestionOut:
+    return SuggestionOut(
+        id=row.id,
+        run_id=row.run_id,
+        mode=row.mode,
+        members=[SuggestedMember.model_validate(m) for m in row.members],
+        score=row.score,
+        factors=row.factors,
+        reasons=row.reasons,
+        alternatives=[Alternative.model_validate(a) for a in row.alternatives],
+        status=row.status,
+        note=row.note,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        match_id=row.match_id,
+    )
+
+
+def _suggestions(session: Session, run_id: str) -> list[PairingSuggestion]:
+    return list(
+        session.scalars(
+            select(PairingSuggestion)
+            .where(PairingSuggestion.run_id == run_id)
+            .order_by(PairingSuggestion.position)
+        )
+    )
+
+
+def run_out(session: Session, run: PairingRun) -> PairingRunOut:
+    return PairingRunOut(
+        id=run.id,
+        status=run.status,
+        mode=run.mode,
+        program_id=run.program_id,
+        suggestions=[suggestion_out(s) for s in _suggestions(session, run.id)],
+        unmatched=[UnmatchedOut.model_validate(u) for u in run.unmatched],
+        objectives=run.objectives,
+        created_at=run.created_at,
+    )
+
+
+def read_run(session: Session, *, actor: Principal, run_id: str) -> PairingRun:
+    _require_staff(actor)
+    run = session.get(PairingRun, run_id)
+    if run is None:
+        raise NotFound("pairing run", run_id)
+    return run
+
+
+def rejected_pairs(session: Session, program_id: str | None) -> set[frozenset[str]]:
+    """Pairs staff turned down in this program (or, outside programs, anywhere)."""
+    query = select(PairingRejection.first_id, PairingRejection.second_id)
+    if program_id is not None:
+        query = query.where(
+            or_(PairingRejection.program_id == program_id, PairingRejection.program_id.is_(None))
+        )
+    return {frozenset(pair) for pair in session.execute(query)}
+
+
+def _pairs(members: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    ids = sorted(m["participant_id"] for m in members)
+    return [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
+
+
+# ---- running the engine -------------------------------------------------------------
+
+
+def _load_cohort(session: Session, ids: list[str]) -> list[ParticipantOut]:
+    found = {p.id: p for p in session.scalars(select(Participant).where(Participant.id.in_(ids)))}
+    for index, pid in enumerate(ids):
+        if pid not in found:
+            raise InvalidField(("body", "participant_ids", index), f"no participant {pid!r}")
+    return [participant_out(found[pid]) for pid in ids]
+
+
+def _member(person: ParticipantOut, role: str) -> dict[str, str]:
+    return {"participant_id": person.id, "role": role, "name": person.name}
+
+
+def _factors_at(scores: PairScores, i: int, j: int) -> dict[str, float]:
+    return {name: round(float(values[i, j]), 3) for name, values in scores.factors.items()}
+
+
+@dataclass
+class _Outcome:
+    """What one block of a run (one mode) suggests and leaves out."""
+
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    unmatched: list[dict[str, str]] = field(default_factory=list)
+    objectives: dict[str, float] = field(default_factory=dict)
+
+
+def _guided(
+    mode: Mode,
+    learners: list[ParticipantOut],
+    guides: list[ParticipantOut],
+    capacity: dict[str, int],
+    context: dict[str, Any],
+) -> _Outcome:
+    outcome = _Outcome()
+    if not learners:
+        return outcome
+    if not guides:
+        outcome.unmatched = [
+            {"participant_id": p.id, "reason": "no mentor in this cohort"} for p in learners
+        ]
+        return outcome
+    scores = score_pairs(learners, guides, mode, **context)
+    feasible = scores.feasible
+    slots = [capacity.get(g.id, 0) for g in guides]
+    pairs = assign_mentors(scores.total, feasible, slots)
+    for i, j in pairs:
+        capacity[guides[j].id] -= 1
+        others = alternatives(scores.total, feasible, i, j, k=2)
+        outcome.suggestions.append(
+            {
+                "mode": mode,
+                "members": [_member(guides[j], "mentor"), _member(learners[i], "mentee")],
+                "score": round(float(scores.total[i, j]), 3),
+                "factors": _factors_at(scores, i, j),
+                "reasons": scores.explain(i, j),
+                "alternatives": [
+                    {
+                        "members": [_member(guides[k], "mentor"), _member(learners[i], "mentee")],
+                        "score": round(float(scores.total[i, k]), 3),
+                        "factors": _factors_at(scores, i, k),
+                        "reasons": scores.explain(i, k),
+                    }
+                    for k in others
+                ],
+            }
+        )
+    left = unmatched_reasons(feasible, [i for i, _ in pairs], scores.below_minimum)
+    outcome.unmatched = [{"participant_id": learners[i].id, "reason": r} for i, r in left.items()]
+    outcome.objectives[mode] = round(float(sum(scores.total[i, j] for i, j in pairs)), 4)
+    return outcome
+
+
+def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
+    outcome = _Outcome()
+    if len(people) < 2:
+        outcome.unmatched = [{"participant_id": p.id, "reason": "no other peer"} for p in people]
+        return outcome
+    scores = score_pairs(people, None, "peer", **context)
+    both = scores.feasible & scores.feasible.T
+    pairs = match_peers(scores.total, scores.feasible)
+    for i, j in pairs:
+        score = (scores.total[i, j] + scores.total[j, i]) / 2
+        outcome.suggestions.append(
+            {
+                "mode": "peer",
+                "members": [_member(people[i], "peer"), _member(people[j], "peer")],
+                "score": round(float(score), 3),
+                "factors": _factors_at(scores, i, j),
+                "reasons": scores.explain(i, j),
+                "alternatives": [
+                    {
+                        "members": [_member(people[i], "peer"), _member(people[k], "peer")],
+                        "score": round(float(scores.total[i, k] + scores.total[k, i]) / 2, 3),
+                        "factors": _factors_at(scores, i, k),
+                        "reasons": scores.explain(i, k),
+                    }
+                    for k in alternatives(scores.total, both, i, j, k=2)
+                ],
+            }
+        )
+    matched = [p for pair in pairs for p in pair]
+    left = unmatched_reasons(both, matched, scores.below_minimum)
+    outcome.unmatched = [{"participant_id": people[i].id, "reason": r} for i, r in left.items()]
+    outcome.objectives["peer"] = round(
+        float(sum((scores.total[i, j] + scores.total[j, i]) / 2 for i, j in pairs)), 4
+    )
+    return outcome
+
+
+def _groups(people: list[ParticipantOut], size: int, context: dict[str, Any]) -> _Outcome:
+    outcome = _Outcome()
+    if len(people) < size:
+        outcome.unmatched = [
+            {"participant_id": p.id, "reason": f"fewer than {size} people for a group"}
+            for p in people
+        ]
+        return outcome
+    scores = score_pairs(people, None, "group", **context)
+    grouping = form_groups(scores.total, scores.feasible, size)
+    for group in grouping.groups:
+        pairs = list(combinations(group, 2))
+        mean = float(np.mean([(scores.total[a, b] + scores.total[b, a]) / 2 for a, b in pairs]))
+        best = max(pairs, key=lambda p: scores.total[p[0], p[1]])
+        outcome.suggestions.append(
+            {
+                "mode": "group",
+                "members": [_member(people[i], "peer") for i in group],
+                "score": round(mean, 3),
+                "factors": {
+                    name: round(float(np.mean([values[a, b] for a, b in pairs])), 3)
+                    for name, values in scores.factors.items()
+                },
+                "reasons": scores.explain(*best)[:4],
+                "alternatives": [],
+            }
+        )
+    outcome.unmatched = [
+        {"participant_id": people[i].id, "reason": "no group it fits (size or hard rules)"}
+        for i in grouping.leftovers
+    ]
+    outcome.objectives["group"] = round(grouping.objective, 4)
+    outcome.objectives["group_seed"] = round(grouping.seed_objective, 4)
+    return outcome
+
+
+def create_run(
+    session: Session,
+    *,
+    actor: Principal,
+    data: PairingRunCreate,
+    today: date,
+    embedder: Embedder | None = None,
+) -> PairingRun:
+    """Score and solve the cohort, then store the suggestions for staff review."""
+    _require_staff(actor)
+    if data.program_id is not None and session.get(Program, data.program_id) is None:
+        raise InvalidField(("body", "program_id"), f"no program with id {data.program_id!r}")
+    cohort = _load_cohort(session, data.participant_ids)
+    guides = [p for p in cohort if "mentor" in p.roles and p.mentor_capacity > 0]
+    guide_ids = {g.id for g in guides}
+    learners = [p for p in cohort if p.id not in guide_ids or {"mentee", "peer"} & set(p.roles)]
+    # Learners who are also mentors stay available as guides to others; the solvers'
+    # rule "not oneself" keeps them from being paired with themselves.
+    capacity = {
+        g.id: max(0, g.mentor_capacity - open_mentoring_count(session, g.id)) for g in guides
+    }
+    manager_of: dict[str, str | None] = {
+        pid: manager
+        for pid, manager in session.execute(select(Participant.id, Participant.manager_id))
+    }
+    weights = data.weights or {}
+    context_for = {
+        "reference_date": today,
+        "embedder": embedder,
+        "manager_of": manager_of,
+        "rejected": rejected_pairs(session, data.program_id),
+        "min_score": data.min_score,
+    }
+    by_mode: dict[Mode, list[ParticipantOut]] = defaultdict(list)
+    recommended: dict[str, list[str]] = {}
+    for person in learners:
+        if data.mode == "auto":
+            chosen, why = recommend_mode(person)
+            recommended[person.id] = why
+        else:
+            chosen = data.mode
+        by_mode[chosen].append(person)
+    outcome = _Outcome()
+    for block, people in by_mode.items():
+        context = {**context_for, "weights": _weights(block, weights)}
+        if block in GUIDED_MODES:
+            part = _guided(block, people, guides, capacity, context)
+        elif block == "peer":
+            part = _peers(people, context)
+        else:
+            part = _groups(people, data.group_size, context)
+        outcome.suggestions += part.suggestions
+        outcome.unmatched += part.unmatched
+        outcome.objectives.update(part.objectives)
+    for suggestion in outcome.suggestions:
+        if data.mode == "auto":
+            learner = next(
+                m["participant_id"] for m in suggestion["members"] if m["role"] != "mentor"
+            )
+            suggestion["reasons"] = [
+                *(f"Mode: {r}" for r in recommended.get(learner, [])),
+                *suggestion["reasons"],
+            ]
+    run = PairingRun(
+        program_id=data.program_id,
+        mode=data.mode,
+        status="pending_review",
+        group_size=data.group_size,
+        min_score=data.min_score,
+        participant_ids=[p.id for p in cohort],
+        unmatched=outcome.unmatched,
+        objectives=outcome.objectives,
+        created_by=actor.id,
+    )
+    session.add(run)
+    session.flush()
+    ordered = sorted(outcome.suggestions, key=lambda s: -s["score"])
+    for position, suggestion in enumerate(ordered):
+        session.add(PairingSuggestion(run_id=run.id, position=position, **suggestion))
+    record_event(
+        session,
+        actor=actor,
+        action="pairing.run_created",
+        entity_type="pairing_run",
+        entity_id=run.id,
+        detail={"mode": data.mode, "participants": len(cohort), "suggestions": len(ordered)},
+    )
+    session.flush()
+    return run
+
+
+def _weights(mode: Mode, overrides: dict[str, float]) -> ScoreWeights:
+    """Overrides apply to the modes that have the factor (an `auto` run mixes modes);
+    a name that is a factor of no mode is a typo worth a 422."""
+    known = {name for weights in DEFAULT_WEIGHTS.values() for name in weights}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise InvalidField(
+            ("body", "weights"), f"{unknown} are not scoring factors; known: {sorted(known)}"
+        )
+    mine = {k: v for k, v in overrides.items() if k in DEFAULT_WEIGHTS[mode]}
+    try:
+        return ScoreWeights.for_mode(mode, mine or None)
+    except ValueError as exc:
+        raise InvalidField(("body", "weights"), str(exc)) from exc
+
+
+def decide(
+    session: Session,
+    *,
+    actor: Principal,
+    suggestion_id: str,
+    data: DecisionIn,
+    today: date,
+    now: datetime,
+) -> PairingSuggestion:
+    _require_staff(actor)
+    row = session.get(PairingSuggestion, suggestion_id)
+    if row is None:
+        raise NotFound("suggestion", suggestion_id)
+    run = session.get(PairingRun, row.run_id)
+    assert run is not None  # the foreign key guarantees it
+    if row.status != "pending":
+        raise RuleViolation(f"this suggestion was already {row.status}")
+    if data.decision == "swap":
+        _swap(row, data)
+        action = "pairing.suggestion_swapped"
+    elif data.decision == "approve":
+        members = [
+            MemberIn(participant_id=m["participant_id"], role=m["role"]) for m in row.members
+        ]
+        match = create_match(
+            session,
+            actor=actor,
+            mode=row.mode,
+            members=members,
+            status="approved",
+            today=today,
+            program_id=run.program_id,
+            reason=f"approved from pairing run {run.id}" + (f": {data.note}" if data.note else ""),
+        )
+        row.status, row.match_id = "approved", match.id
+        action = "pairing.suggestion_approved"
+    else:
+        row.status = "rejected"
+        for first, second in _pairs(row.members):
+            session.add(
+                PairingRejection(
+                    program_id=run.program_id,
+                    first_id=first,
+                    second_id=second,
+                    suggestion_id=row.id,
+                )
+            )
+        action = "pairing.suggestion_rejected"
+    if data.decision != "swap":
+        row.note, row.decided_by, row.decided_at = data.note, actor.id, now
+    record_event(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="pairing_suggestion",
+        entity_id=row.id,
+        detail={
+            "run_id": run.id,
+            "members": [m["participant_id"] for m in row.members],
+            "note": data.note,
+            "match_id": row.match_id,
+        },
+    )
+    if all(s.status != "pending" for s in _suggestions(session, run.id)):
+        run.status = "reviewed"
+    session.flush()
+    return row
+
+
+def _swap(row: PairingSuggestion, data: DecisionIn) -> None:
+    """Put an alternative in the suggestion's place; the replaced members become an
+    alternative in turn, so staff can swap back."""
+    if data.alternative is None:
+        raise InvalidField(("body", "alternative"), "say which alternative to swap in")
+    if data.alternative >= len(row.alternatives):
+        raise InvalidField(
+            ("body", "alternative"),
+            f"this suggestion has {len(row.alternatives)} alternatives",
+        )
+    chosen = row.alternatives[data.alternative]
+    replaced = {
+        "members": row.members,
+        "score": row.score,
+        "factors": row.factors,
+        "reasons": row.reasons,
+    }
+    others = [a for i, a in enumerate(row.alternatives) if i != data.alternative]
+    row.members, row.score = chosen["members"], chosen["score"]
+    row.factors, row.reasons = chosen["factors"], chosen["reasons"]
+    row.alternatives = [replaced, *others]
+
+
+def summarise(session: Session, *, actor: Principal, run_id: str) -> RunSummary:
+    """What staff need to judge a run: how many found a partner, how good the
+    suggestions are, who is left and why, and whether some groups fare worse."""
+    run = read_run(session, actor=actor, run_id=run_id)
+    suggestions = [s for s in _suggestions(session, run.id) if s.status != "rejected"]
+    matched = {m["participant_id"] for s in suggestions for m in s.members}
+    scores = [s.score for s in suggestions]
+    people = {
+        p.id: p
+        for p in session.scalars(
+            select(Participant).where(Participant.id.in_(list(run.participant_ids)))
+        )
+    }
+    by_department: dict[str, list[float]] = defaultdict(list)
+    by_stage: dict[str, list[float]] = defaultdict(list)
+    for suggestion in suggestions:
+        for member in suggestion.members:
+            person = people.get(member["participant_id"])
+            if person is not None:
+                by_department[person.department or "(none)"].append(suggestion.score)
+                by_stage[person.career_stage].append(suggestion.score)
+
+    def means(groups: dict[str, list[float]]) -> dict[str, float]:
+        return {k: round(statistics.fmean(v), 3) for k, v in sorted(groups.items())}
+
+    total = len(run.participant_ids)
+    return RunSummary(
+        run_id=run.id,
+        participants=total,
+        matched=len(matched),
+        matched_share=round(len(matched) / total, 3) if total else 0.0,
+        suggestions_by_status=dict(Counter(s.status for s in _suggestions(session, run.id))),
+        scores=ScoreSpread(
+            count=len(scores),
+            mean=round(statistics.fmean(scores), 3) if scores else None,
+            minimum=min(scores, default=None),
+            median=round(statistics.median(scores), 3) if scores else None,
+            maximum=max(scores, default=None),
+        ),
+        unmatched=[UnmatchedOut.model_validate(u) for u in run.unmatched],
+        mean_score_by_department=means(by_department),
+        mean_score_by_career_stage=means(by_stage),
+    )
