@@ -188,6 +188,10 @@ def test_peer_and_group_runs(api: Api) -> None:
         200,
     )
     assert approved["match_id"]
+    # People who already work together in an open match are not suggested again.
+    rerun = _run(api, peers, mode="peer")
+    assert rerun["suggestions"] == []
+    assert {u["reason"] for u in rerun["unmatched"]} == {"no feasible partner"}
 
 
 def test_summary_reports_share_spread_and_fairness(api: Api) -> None:

@@ -345,7 +345,7 @@ _REASONS = (
     "{row} and {col} share no language",
     "{row} and {col} are in the same reporting line",
     "{row} and {col} are not to be matched (a participant's confidential request)",
-    "staff rejected {row} with {col} before",
+    "{row} and {col} already work together, or staff rejected the pair before",
     "below minimum score",
 )
 BELOW_MINIMUM = len(_REASONS) - 1

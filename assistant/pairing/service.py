@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from assistant.audit.service import record_event
 from assistant.auth import Principal
 from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
-from assistant.matching.models import MemberIn
+from assistant.matching.models import OPEN_STATUSES, Match, MatchMember, MemberIn
 from assistant.matching.scoring import (
     DEFAULT_WEIGHTS,
     PairScores,
@@ -120,6 +120,18 @@ def rejected_pairs(session: Session, program_id: str | None) -> set[frozenset[st
             or_(PairingRejection.program_id == program_id, PairingRejection.program_id.is_(None))
         )
     return {frozenset(pair) for pair in session.execute(query)}
+
+
+def already_matched_pairs(session: Session, people: set[str]) -> set[frozenset[str]]:
+    rows = session.execute(
+        select(MatchMember.match_id, MatchMember.participant_id)
+        .join(Match, Match.id == MatchMember.match_id)
+        .where(Match.status.in_(OPEN_STATUSES), MatchMember.participant_id.in_(people))
+    )
+    by_match: dict[str, list[str]] = defaultdict(list)
+    for match_id, pid in rows:
+        by_match[match_id].append(pid)
+    return {frozenset(pair) for ids in by_match.values() for pair in combinations(ids, 2)}
 
 
 def _pairs(members: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -304,7 +316,9 @@ def create_run(
         "reference_date": today,
         "embedder": embedder,
         "manager_of": manager_of,
-        "rejected": rejected_pairs(session, data.program_id),
+        # Pairs that already share an open match are as unavailable as rejected ones.
+        "rejected": rejected_pairs(session, data.program_id)
+        | already_matched_pairs(session, {p.id for p in cohort}),
         "min_score": data.min_score,
     }
     by_mode: dict[Mode, list[ParticipantOut]] = defaultdict(list)
