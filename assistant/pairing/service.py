@@ -158,6 +158,18 @@ def _factors_at(scores: PairScores, i: int, j: int) -> dict[str, float]:
     return {name: round(float(values[i, j]), 3) for name, values in scores.factors.items()}
 
 
+def _option(
+    scores: PairScores, i: int, j: int, members: list[dict[str, str]], score: float
+) -> dict[str, Any]:
+    """One pair as staff see it, for a suggestion or one of its alternatives."""
+    return {
+        "members": members,
+        "score": round(float(score), 3),
+        "factors": _factors_at(scores, i, j),
+        "reasons": scores.explain(i, j),
+    }
+
+
 @dataclass
 class _Outcome:
     """What one block of a run (one mode) suggests and leaves out."""
@@ -189,20 +201,19 @@ def _guided(
     for i, j in pairs:
         capacity[guides[j].id] -= 1
         others = alternatives(scores.total, feasible, i, j, k=2)
+        pair = [_member(guides[j], "mentor"), _member(learners[i], "mentee")]
         outcome.suggestions.append(
             {
                 "mode": mode,
-                "members": [_member(guides[j], "mentor"), _member(learners[i], "mentee")],
-                "score": round(float(scores.total[i, j]), 3),
-                "factors": _factors_at(scores, i, j),
-                "reasons": scores.explain(i, j),
+                **_option(scores, i, j, pair, scores.total[i, j]),
                 "alternatives": [
-                    {
-                        "members": [_member(guides[k], "mentor"), _member(learners[i], "mentee")],
-                        "score": round(float(scores.total[i, k]), 3),
-                        "factors": _factors_at(scores, i, k),
-                        "reasons": scores.explain(i, k),
-                    }
+                    _option(
+                        scores,
+                        i,
+                        k,
+                        [_member(guides[k], "mentor"), _member(learners[i], "mentee")],
+                        scores.total[i, k],
+                    )
                     for k in others
                 ],
             }
@@ -221,22 +232,29 @@ def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
     scores = score_pairs(people, None, "peer", **context)
     both = scores.feasible & scores.feasible.T
     pairs = match_peers(scores.total, scores.feasible)
+
+    def mutual(a: int, b: int) -> float:
+        return float(scores.total[a, b] + scores.total[b, a]) / 2
+
     for i, j in pairs:
-        score = (scores.total[i, j] + scores.total[j, i]) / 2
         outcome.suggestions.append(
             {
                 "mode": "peer",
-                "members": [_member(people[i], "peer"), _member(people[j], "peer")],
-                "score": round(float(score), 3),
-                "factors": _factors_at(scores, i, j),
-                "reasons": scores.explain(i, j),
+                **_option(
+                    scores,
+                    i,
+                    j,
+                    [_member(people[i], "peer"), _member(people[j], "peer")],
+                    mutual(i, j),
+                ),
                 "alternatives": [
-                    {
-                        "members": [_member(people[i], "peer"), _member(people[k], "peer")],
-                        "score": round(float(scores.total[i, k] + scores.total[k, i]) / 2, 3),
-                        "factors": _factors_at(scores, i, k),
-                        "reasons": scores.explain(i, k),
-                    }
+                    _option(
+                        scores,
+                        i,
+                        k,
+                        [_member(people[i], "peer"), _member(people[k], "peer")],
+                        mutual(i, k),
+                    )
                     for k in alternatives(scores.total, both, i, j, k=2)
                 ],
             }
@@ -244,9 +262,7 @@ def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
     matched = [p for pair in pairs for p in pair]
     left = unmatched_reasons(both, matched, scores.below_minimum)
     outcome.unmatched = [{"participant_id": people[i].id, "reason": r} for i, r in left.items()]
-    outcome.objectives["peer"] = round(
-        float(sum((scores.total[i, j] + scores.total[j, i]) / 2 for i, j in pairs)), 4
-    )
+    outcome.objectives["peer"] = round(sum(mutual(i, j) for i, j in pairs), 4)
     return outcome
 
 
