@@ -7,9 +7,11 @@ from sqlalchemy import Engine
 
 import assistant.audit.models
 import assistant.matching.models
+import assistant.pairing.models
 import assistant.people.models
 import assistant.plans.models
 import assistant.programs.models
+import assistant.retrieval.models
 import assistant.sessions.models  # noqa: F401  (importing registers the tables)
 from assistant.db import Base
 

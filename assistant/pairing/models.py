@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Float, ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
@@ -34,6 +34,8 @@ class PairingRun(Base):
     objectives: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(32))
+    # Group runs for cross-functional circles weigh department diversity.
+    cross_functional: Mapped[bool] = mapped_column(default=False)
 
 
 class PairingSuggestion(Base):
@@ -55,6 +57,10 @@ class PairingSuggestion(Base):
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None]
     match_id: Mapped[str | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
+    # A short prose rationale for staff, and what wrote it ("factors", "openai:<model>",
+    # "factors (fallback: <reason>)"); the factor reasons stay the checkable evidence.
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    rationale_by: Mapped[str] = mapped_column(String(200), default="")
 
 
 class PairingRejection(Base):

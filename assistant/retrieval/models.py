@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
 
+from assistant.db import Base, utcnow
 from assistant.types import ShortText
+
+
+class EmbeddingCacheRow(Base):
+    """A text's vector under one embedder, so profiles are embedded once, not per run."""
+
+    __tablename__ = "embedding_cache"
+
+    embedder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[int]
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 SearchScope = Literal["guidance", "notes", "all"]
 SearchMethod = Literal["hybrid", "dense", "lexical"]
