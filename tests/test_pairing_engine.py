@@ -258,7 +258,7 @@ def independently_allowed(
         roles_ok = "mentee" in a.roles and "mentor" in b.roles and b.mentor_capacity > 0
         line_ok = b.id not in above(a.id) and a.id not in above(b.id)
     else:
-        roles_ok = all({"peer", "mentee"} & set(p.roles) for p in (a, b))
+        roles_ok = all("peer" in p.roles for p in (a, b))
         line_ok = True
     return (
         a.id != b.id
@@ -304,10 +304,28 @@ def test_reporting_lines_are_walked_through_people_outside_the_cohort_and_cycles
     scores = score_pairs([mentee], [mentor], "mentor", reference_date=MARCH, manager_of=manager_of)
     assert scores.reason(0, 0) == "Sam and Alex are in the same reporting line"
     # Peers may share a reporting line; only `mentor` mode forbids it.
-    peer_scores = score_pairs(
-        [mentee, person("alex")], None, "peer", manager_of=manager_of, reference_date=MARCH
-    )
+    peers = [person("sam", roles=["peer"]), person("alex", roles=["peer"])]
+    peer_scores = score_pairs(peers, None, "peer", manager_of=manager_of, reference_date=MARCH)
     assert peer_scores.feasible[0, 1]
+
+
+def test_peer_runs_take_only_people_enrolled_as_peers() -> None:
+    # Peer work is reciprocal; a mentee-only participant has not signed up to give.
+    sam, alex = person("sam", roles=["mentee"]), person("alex", roles=["peer"])
+    scores = score_pairs([sam, alex], None, "peer", reference_date=MARCH)
+    assert not scores.feasible[0, 1] and not scores.feasible[1, 0]
+    assert scores.reason(0, 1) == "Sam is not enrolled as a peer"
+    assert scores.reason(1, 0) == "Sam is not enrolled as a peer"
+    mode, why = recommend_mode(
+        person(
+            "sam",
+            roles=["mentee"],
+            career_stage="mid",
+            goals=[goal("Refine reviews", ["code_review"])],
+        )
+    )
+    assert mode == "near_peer"
+    assert why[-1] == "peer is not open to Sam here, so near_peer"
 
 
 # ---- factors, weights and explanations ---------------------------------------------------
@@ -523,14 +541,17 @@ def test_goal_similarity_uses_the_injected_embedder() -> None:
 def test_recommend_mode_follows_the_guidance_and_preferences(
     fields: dict[str, Any], expected: str
 ) -> None:
-    mode, reasons = recommend_mode(person("rae", **fields))
+    mode, reasons = recommend_mode(person("rae", roles=["mentee", "peer"], **fields))
     assert mode == expected
     assert reasons and all(reasons)
 
 
 def test_recommend_mode_falls_back_to_an_offered_mode() -> None:
     early = person(
-        "rae", career_stage="early", goals=[goal("Find my path", ["networking"], weeks=52)]
+        "rae",
+        roles=["mentee", "peer"],
+        career_stage="early",
+        goals=[goal("Find my path", ["networking"], weeks=52)],
     )
     mode, reasons = recommend_mode(early, offered=("peer", "group"))
     assert mode == "peer"

@@ -340,8 +340,8 @@ _REASONS = (
     "{row} and {col} are the same person",
     "{col} does not take mentees (needs the mentor role and a mentor capacity above 0)",
     "{row} is not enrolled as a mentee",
-    "{row} is neither a peer nor a mentee",
-    "{col} is neither a peer nor a mentee",
+    "{row} is not enrolled as a peer",
+    "{col} is not enrolled as a peer",
     "{row} and {col} share no language",
     "{row} and {col} are in the same reporting line",
     "{row} and {col} are not to be matched (a participant's confidential request)",
@@ -405,13 +405,11 @@ def _constraint_codes(
         mentees = has_role(rows, {"mentee"})
         _mark(codes, np.broadcast_to(~mentees[:, None], codes.shape), _NOT_MENTEE)
     else:
-        learners = {"peer", "mentee"}
-        _mark(
-            codes, np.broadcast_to(~has_role(rows, learners)[:, None], codes.shape), _ROW_NOT_PEER
-        )
-        _mark(
-            codes, np.broadcast_to(~has_role(cols, learners)[None, :], codes.shape), _COL_NOT_PEER
-        )
+        # Peer work is reciprocal: each member gives as well as learns, which someone
+        # enrolled only as a mentee has not agreed to.
+        peers = {"peer"}
+        _mark(codes, np.broadcast_to(~has_role(rows, peers)[:, None], codes.shape), _ROW_NOT_PEER)
+        _mark(codes, np.broadcast_to(~has_role(cols, peers)[None, :], codes.shape), _COL_NOT_PEER)
 
     languages = sorted({lang for p in (*rows, *cols) for lang in p.languages})
     lang_index = {lang: k for k, lang in enumerate(languages)}
@@ -702,9 +700,7 @@ def _guidance_mode(person: ParticipantOut) -> tuple[Mode, str]:
 
 
 def _allowed(person: ParticipantOut, mode: Mode) -> bool:
-    if mode in GUIDED_MODES:
-        return "mentee" in person.roles
-    return "peer" in person.roles or "mentee" in person.roles
+    return ("mentee" if mode in GUIDED_MODES else "peer") in person.roles
 
 
 ALL_MODES: tuple[Mode, ...] = ("mentor", "peer", "near_peer", "reverse", "group", "flash")
