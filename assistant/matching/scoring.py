@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from assistant.people.models import ParticipantOut
-from assistant.retrieval.embeddings import Embedder
+from assistant.retrieval.embeddings import Embedder, EmbedderUnavailable
 from assistant.vocabulary import DEFAULT_CADENCE, GUIDED_MODES, SKILL_LEVEL_NAMES, SKILLS, Mode
 
 FloatMatrix: TypeAlias = npt.NDArray[np.float64]
@@ -271,6 +271,20 @@ def _goal_similarity(
     return result
 
 
+def _judged_similarity(
+    learners: Sequence[ParticipantOut], guides: Sequence[ParticipantOut], embedder: Embedder | None
+) -> tuple[FloatMatrix, str]:
+    """Goal similarity, or NEUTRAL for every pair and a remark saying why it was not
+    judged: a failing embedder degrades the run instead of failing it."""
+    neutral = np.full((len(learners), len(guides)), NEUTRAL)
+    if embedder is None:
+        return neutral, "goal similarity not judged: no embedder configured"
+    try:
+        return _goal_similarity(learners, guides, embedder), ""
+    except EmbedderUnavailable as exc:
+        return neutral, f"goal similarity not judged (neutral {NEUTRAL} for every pair): {exc}"
+
+
 def _teachable_share(teachers: _Profiles, learners: _Profiles) -> FloatMatrix:
     """(teacher, learner): share of the learner's goal skills the teacher can help with,
     being a practitioner or better and ahead of the learner."""
@@ -298,10 +312,9 @@ def _factors(
     mode: str,
     learners: _Profiles,
     guides: _Profiles,
-    embedder: Embedder | None,
+    similarity: FloatMatrix | None,
 ) -> dict[str, FloatMatrix]:
     family = MODE_FAMILY[mode]
-    shape = (len(learners.people), len(guides.people))
     if family == "peer":
         return {
             "stage_similarity": 1 - np.abs(learners.stage[:, None] - guides.stage[None, :]) / 3,
@@ -322,9 +335,9 @@ def _factors(
         "skill_coverage": _gap_coverage(learners, guides),
         "experience_gap": _experience_fit(learners, guides, mode),
         "goal_similarity": (
-            np.full(shape, NEUTRAL)
-            if embedder is None
-            else _goal_similarity(learners.people, guides.people, embedder)
+            np.full((len(learners.people), len(guides.people)), NEUTRAL)
+            if similarity is None
+            else similarity
         ),
         "availability": _availability(learners, guides, mode),
         "timezone_overlap": _timezone_overlap(learners, guides),
@@ -464,6 +477,7 @@ class PairScores:
     factors: dict[str, FloatMatrix]
     reference_date: date
     similarity_judged: bool
+    remarks: list[str]  # what the scores could not judge, and why
     codes: npt.NDArray[np.uint8] = field(repr=False)
     _learners: _Profiles = field(repr=False)
     _guides: _Profiles = field(repr=False)
@@ -626,7 +640,12 @@ def score_pairs(
     if chosen.mode != mode:
         raise ValueError(f"weights for {chosen.mode} cannot score {mode} pairs")
     rows, cols = _profiles(learners, reference_date), _profiles(columns, reference_date)
-    factors = _factors(mode, rows, cols, embedder)
+    remarks: list[str] = []
+    similarity = None
+    if MODE_FAMILY[mode] == "guided":
+        similarity, remark = _judged_similarity(learners, columns, embedder)
+        remarks += [remark] if remark else []
+    factors = _factors(mode, rows, cols, similarity)
     weight_sum = sum(chosen.weights.values())
     total = (
         sum(
@@ -647,7 +666,8 @@ def score_pairs(
         total=total,
         factors=factors,
         reference_date=reference_date,
-        similarity_judged=embedder is not None and MODE_FAMILY[mode] == "guided",
+        similarity_judged=MODE_FAMILY[mode] == "guided" and not remarks,
+        remarks=remarks,
         codes=codes,
         _learners=rows,
         _guides=cols,

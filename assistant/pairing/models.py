@@ -36,6 +36,7 @@ class PairingRun(Base):
     created_by: Mapped[str] = mapped_column(String(32))
     # Group runs for cross-functional circles weigh department diversity.
     cross_functional: Mapped[bool] = mapped_column(default=False)
+    remarks: Mapped[list[Any]] = mapped_column(default=list)  # what the run could not judge
 
 
 class PairingSuggestion(Base):
@@ -149,6 +150,9 @@ class PairingRunOut(BaseModel):
     suggestions: list[SuggestionOut]
     unmatched: list[UnmatchedOut]
     objectives: dict[str, Any]
+    remarks: list[str] = Field(
+        default_factory=list, description="what the run could not judge, and why"
+    )
     created_at: datetime
 
 

@@ -54,6 +54,7 @@ from assistant.pairing.models import (
 from assistant.people.models import Participant, ParticipantOut
 from assistant.people.service import participant_out
 from assistant.programs.models import Program
+from assistant.retrieval.embedding_cache import CachedEmbedder
 from assistant.retrieval.embeddings import Embedder
 from assistant.vocabulary import GUIDED_MODES, Mode
 
@@ -100,6 +101,7 @@ def run_out(session: Session, run: PairingRun) -> PairingRunOut:
         suggestions=[suggestion_out(s) for s in _suggestions(session, run.id)],
         unmatched=[UnmatchedOut.model_validate(u) for u in run.unmatched],
         objectives=run.objectives,
+        remarks=list(run.remarks),
         created_at=run.created_at,
     )
 
@@ -177,6 +179,7 @@ class _Outcome:
     suggestions: list[dict[str, Any]] = field(default_factory=list)
     unmatched: list[dict[str, str]] = field(default_factory=list)
     objectives: dict[str, float] = field(default_factory=dict)
+    remarks: list[str] = field(default_factory=list)
 
 
 def _guided(
@@ -195,6 +198,7 @@ def _guided(
         ]
         return outcome
     scores = score_pairs(learners, guides, mode, **context)
+    outcome.remarks += [f"{mode}: {remark}" for remark in scores.remarks]
     feasible = scores.feasible
     slots = [capacity.get(g.id, 0) for g in guides]
     pairs = assign_mentors(scores.total, feasible, slots)
@@ -330,7 +334,8 @@ def create_run(
     weights = data.weights or {}
     context_for = {
         "reference_date": today,
-        "embedder": embedder,
+        # Profiles rarely change between runs: their vectors are stored, not recomputed.
+        "embedder": None if embedder is None else CachedEmbedder(embedder, session),
         "manager_of": manager_of,
         # Pairs that already share an open match are as unavailable as rejected ones.
         "rejected": rejected_pairs(session, data.program_id)
@@ -358,6 +363,7 @@ def create_run(
         outcome.suggestions += part.suggestions
         outcome.unmatched += part.unmatched
         outcome.objectives.update(part.objectives)
+        outcome.remarks += part.remarks
     for suggestion in outcome.suggestions:
         if data.mode == "auto":
             learner = next(
@@ -376,6 +382,7 @@ def create_run(
         participant_ids=[p.id for p in cohort],
         unmatched=outcome.unmatched,
         objectives=outcome.objectives,
+        remarks=list(dict.fromkeys(outcome.remarks)),
         created_by=actor.id,
     )
     session.add(run)

@@ -1,4 +1,4 @@
-"""pairing rationale, cross-functional group runs, embedding cache
+"""pairing rationale, cross-functional group runs, run remarks, embedding cache
 
 Revision ID: 0005
 Revises: 0004
@@ -35,10 +35,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("cross_functional", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("remarks", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("pairing_runs", schema=None) as batch_op:
+        batch_op.drop_column("remarks")
         batch_op.drop_column("cross_functional")
     with op.batch_alter_table("pairing_suggestions", schema=None) as batch_op:
         batch_op.drop_column("rationale_by")
