@@ -179,6 +179,11 @@ def test_peer_and_group_runs(api: Api) -> None:
     group = _run(api, peers, mode="group", group_size=4)
     (suggestion,) = group["suggestions"]
     assert len(suggestion["members"]) == 4 and group["objectives"]["group"] > 0
+    assert group["objectives"]["group"] == suggestion["score"]
+    # Scored whole: everyone's gap is covered by someone in the group, everyone gives.
+    assert suggestion["factors"]["gap_coverage"] == 1.0
+    assert suggestion["factors"]["contribution"] == 1.0
+    assert "every member can teach another member a skill they want" in suggestion["reasons"]
     approved = expect(
         api.call(
             "POST",
@@ -223,3 +228,28 @@ def test_bad_runs_are_422_and_store_nothing(api: Api) -> None:
     assert typo.status_code == 422 and "skil_coverage" in str(typo.json()["detail"])
     events = expect(api.call("GET", "/v1/audit"), 200)["items"]
     assert not any(e["action"] == "pairing.run_created" for e in events)
+
+
+def test_cross_functional_group_runs_weigh_departments_and_weak_groups_are_left_out(
+    api: Api,
+) -> None:
+    people = [
+        api.participant(
+            name=f"Peer {n}",
+            roles=["peer"],
+            department=department,
+            skills=[{"skill": "writing", "level": 4}],
+            goals=[{"text": "Negotiate", "skills": ["negotiation"], "target_level": 3}],
+        )
+        for n, department in enumerate(["Sales", "Sales", "Sales", "Legal", "Legal", "Legal"])
+    ]
+    run = _run(api, people, mode="group", group_size=3, cross_functional=True, min_score=0)
+    assert run["cross_functional"] is True and run["group_size"] == 3
+    for suggestion in run["suggestions"]:
+        assert suggestion["factors"]["department_diversity"] == 0.5
+        assert any("(a cross-functional circle)" in r for r in suggestion["reasons"])
+    # Nobody can teach anyone negotiation: a minimum above what such groups score leaves
+    # everyone out, with the reason.
+    weak = _run(api, people, mode="group", group_size=3, min_score=0.9)
+    assert weak["suggestions"] == []
+    assert {u["reason"] for u in weak["unmatched"]} == {"below minimum score"}

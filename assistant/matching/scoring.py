@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -48,15 +49,24 @@ FAMILY_FACTORS: dict[str, tuple[str, ...]] = {
     ),
     "peer": ("stage_similarity", "reciprocity", "shared_goals", "timezone_overlap"),
     "reverse": ("junior_expertise", "timezone_overlap", "availability"),
+    "group": (
+        "gap_coverage",
+        "contribution",
+        "shared_goals",
+        "stage_similarity",
+        "timezone_spread",
+        "department_diversity",
+    ),
 }
 MODE_FAMILY: dict[str, str] = {
     "mentor": "guided",
     "near_peer": "guided",
     "flash": "guided",
     "peer": "peer",
-    "group": "peer",
+    "group": "group",
     "reverse": "reverse",
 }
+CROSS_FUNCTIONAL_DIVERSITY_WEIGHT = 2.0
 DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
     "mentor": {
         "skill_coverage": 4,
@@ -84,7 +94,16 @@ DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {
         "preference": 0.5,
     },
     "peer": {"stage_similarity": 1.5, "reciprocity": 3, "shared_goals": 2, "timezone_overlap": 1.5},
-    "group": {"stage_similarity": 2, "reciprocity": 1.5, "shared_goals": 3, "timezone_overlap": 2},
+    # Whole-group factors (see `score_groups`); department diversity counts only in
+    # cross-functional circles unless a program weighs it.
+    "group": {
+        "gap_coverage": 3,
+        "contribution": 2,
+        "shared_goals": 2,
+        "stage_similarity": 1,
+        "timezone_spread": 2,
+        "department_diversity": 0,
+    },
     "reverse": {"junior_expertise": 4, "timezone_overlap": 1.5, "availability": 1},
 }
 # Years the guide should be ahead: (preferred from, preferred to, years of slack beyond the
@@ -635,6 +654,8 @@ def score_pairs(
     own `manager_id`s are known. `reference_date` fixes the UTC offsets (and so daylight
     saving time) used for working-hour overlap.
     """
+    if mode == "group":
+        raise ValueError("groups are scored whole: use score_groups")
     columns = learners if guides is None else guides
     chosen = weights or ScoreWeights.for_mode(mode)
     if chosen.mode != mode:
@@ -671,6 +692,199 @@ def score_pairs(
         codes=codes,
         _learners=rows,
         _guides=cols,
+    )
+
+
+# ---- groups, scored whole ---------------------------------------------------------------
+
+IntMatrix: TypeAlias = npt.NDArray[np.int_]
+
+
+def _common_window(starts: FloatMatrix) -> FloatMatrix:
+    """(groups, size) UTC start hours -> hours of the working day all members share.
+    Starts are read relative to the first member's, on the 24-hour circle."""
+    relative = np.mod(starts - starts[:, :1] + 12, 24) - 12
+    spread = relative.max(axis=1) - relative.min(axis=1)
+    window: FloatMatrix = np.maximum(WORKDAY[1] - WORKDAY[0] - spread, 0)
+    return window
+
+
+@dataclass(frozen=True)
+class GroupScores:
+    """Scores of whole groups of peers: each factor is a property of the group, not a
+    sum over its pairs (whether somebody covers each member's gaps, a window everyone
+    shares). Hard rules are the peer rules for every pair, plus a language all share.
+
+    `pairs` are the peer-mode pair scores: their feasibility is the pairwise rules, and
+    their totals are the affinity that seeds the group search.
+    """
+
+    weights: ScoreWeights
+    pairs: PairScores
+    cross_functional: bool
+    _profiles: _Profiles = field(repr=False)
+    _departments: npt.NDArray[np.int_] = field(repr=False)
+    _languages: BoolMatrix = field(repr=False)
+
+    @property
+    def people(self) -> Sequence[ParticipantOut]:
+        return self.pairs.rows
+
+    def factors(self, groups: IntMatrix) -> dict[str, FloatMatrix]:
+        """Each factor in [0, 1] for a batch of groups, (groups, size) -> (groups,)."""
+        p = self._profiles
+        size = groups.shape[1]
+        others = ~np.eye(size, dtype=bool)[None, :, :, None]  # (1, member, other, 1)
+        levels, current = p.levels[groups], p.current[groups]  # (g, size, skills)
+        gaps = np.maximum(p.targets[groups] - current, 0)
+        # Best level any other member holds, per member and skill.
+        best_other = np.where(others, levels[:, None, :, :], 0).max(axis=2)
+        covered = np.clip(best_other - current, 0, gaps).sum(axis=2)
+        coverage = _ratio(covered, gaps.sum(axis=2), NEUTRAL).mean(axis=1)
+        contribution = self._gives(groups).mean(axis=1)
+        wants = p.wants[groups].astype(float)
+        common = np.einsum("gik,gjk->gij", wants, wants)
+        counts = wants.sum(axis=2)
+        union = counts[:, :, None] + counts[:, None, :] - common
+        jaccard = _ratio(common, union, 0.0)
+        shared = (jaccard * others[..., 0]).sum(axis=(1, 2)) / (size * (size - 1))
+        stages = p.stage[groups]
+        stage_similarity = 1 - (stages.max(axis=1) - stages.min(axis=1)) / 3
+        window = _common_window(p.utc_start[groups]) / (WORKDAY[1] - WORKDAY[0])
+        departments = np.sort(self._departments[groups], axis=1)
+        distinct = 1 + (np.diff(departments, axis=1) != 0).sum(axis=1)
+        return {
+            "gap_coverage": coverage,
+            "contribution": contribution,
+            "shared_goals": shared,
+            "stage_similarity": stage_similarity,
+            "timezone_spread": window,
+            "department_diversity": (distinct - 1) / (size - 1),
+        }
+
+    def allowed(self, groups: IntMatrix) -> BoolMatrix:
+        """Every pair passes the peer rules both ways, and all share a language."""
+        size = groups.shape[1]
+        feasible = self.pairs.feasible
+        pairwise = (feasible & feasible.T)[groups[:, :, None], groups[:, None, :]]
+        pairwise |= np.eye(size, dtype=bool)
+        spoken: BoolMatrix = self._languages[groups]  # (groups, size, languages)
+        common_language = np.any(np.all(spoken, axis=1), axis=1)
+        ok: BoolMatrix = np.all(pairwise, axis=(1, 2)) & common_language
+        return ok
+
+    def total(self, groups: IntMatrix) -> FloatMatrix:
+        """The weighted score in [0, 1] of each group; -inf where a hard rule is broken."""
+        factors = self.factors(groups)
+        weight_sum = sum(self.weights.weights.values())
+        score = sum(
+            (self.weights.weights[name] * value for name, value in factors.items()),
+            start=np.zeros(groups.shape[0]),
+        )
+        result: FloatMatrix = np.where(self.allowed(groups), score / weight_sum, -np.inf)
+        return result
+
+    def explain(self, group: Sequence[int]) -> list[str]:
+        """Checkable sentences about one group: who covers whose gaps, who gives what,
+        the working window, departments and stages."""
+        people = [self.people[i] for i in group]
+        p = self._profiles
+        lines: list[str] = []
+        for i in group:
+            me = self.people[i]
+            for k in np.flatnonzero(p.targets[i] > p.current[i])[:2]:
+                helper = max((j for j in group if j != i), key=lambda j: (p.levels[j, k], -j))
+                if p.levels[helper, k] > p.current[i, k]:
+                    lines.append(
+                        f"{self.people[helper].name} is at {_level(p.levels[helper, k])} in "
+                        f"{SKILLS[k]}, which {me.name} wants to grow from "
+                        f"{int(p.current[i, k])} to {int(p.targets[i, k])}"
+                    )
+                else:
+                    lines.append(f"nobody in the group is ahead of {me.name} in {SKILLS[k]}")
+        batch = np.asarray([list(group)], dtype=np.int64)
+        silent = [
+            self.people[i].name
+            for i, gives in zip(group, self._gives(batch)[0], strict=True)
+            if not gives
+        ]
+        if silent:
+            lines.append(
+                f"{', '.join(silent)} can teach no other member a skill they want "
+                f"(level {TEACHING_LEVEL} or above needed)"
+            )
+        else:
+            lines.append("every member can teach another member a skill they want")
+        hours = _hours(float(_common_window(p.utc_start[batch])[0]))
+        zones = ", ".join(dict.fromkeys(person.timezone for person in people))
+        lines.append(
+            f"{hours} working hours shared by all members across {zones} "
+            f"(09:00-17:00 local on {self.pairs.reference_date.isoformat()})"
+        )
+        departments = sorted({person.department or "(no department)" for person in people})
+        lines.append(
+            f"{len(departments)} department(s) among {len(people)} members: "
+            f"{', '.join(departments)}"
+            + (" (a cross-functional circle)" if self.cross_functional else "")
+        )
+        stages = [person.career_stage for person in people]
+        lines.append(f"career stages: {', '.join(f'{n} {s}' for s, n in Counter(stages).items())}")
+        return lines
+
+    def _gives(self, groups: IntMatrix) -> BoolMatrix:
+        """(groups, size): the member can teach some other member a skill they want,
+        being a practitioner or better and ahead of them."""
+        p = self._profiles
+        others = ~np.eye(groups.shape[1], dtype=bool)[None, :, :, None]
+        levels, current = p.levels[groups], p.current[groups]
+        teaches = (
+            (levels[:, :, None, :] >= TEACHING_LEVEL)
+            & (levels[:, :, None, :] > current[:, None, :, :])
+            & p.wants[groups][:, None, :, :]
+            & others
+        )
+        gives: BoolMatrix = np.any(teaches, axis=(2, 3))
+        return gives
+
+
+def score_groups(
+    people: Sequence[ParticipantOut],
+    *,
+    reference_date: date,
+    weights: ScoreWeights | None = None,
+    cross_functional: bool = False,
+    manager_of: Mapping[str, str | None] | None = None,
+    rejected: Set[frozenset[str]] = frozenset(),
+) -> GroupScores:
+    """Prepare whole-group scoring for a cohort of peers. In a cross-functional circle
+    department diversity gets `CROSS_FUNCTIONAL_DIVERSITY_WEIGHT` unless the program's
+    weights set it."""
+    chosen = weights or ScoreWeights.for_mode("group")
+    if chosen.mode != "group":
+        raise ValueError(f"weights for {chosen.mode} cannot score groups")
+    if cross_functional and chosen.weights["department_diversity"] == 0:
+        chosen = ScoreWeights(
+            "group",
+            {**chosen.weights, "department_diversity": CROSS_FUNCTIONAL_DIVERSITY_WEIGHT},
+        )
+    pairs = score_pairs(
+        people,
+        None,
+        "peer",
+        reference_date=reference_date,
+        manager_of=manager_of,
+        rejected=rejected,
+    )
+    department_codes = {d: k for k, d in enumerate(sorted({p.department for p in people}))}
+    languages = sorted({lang for p in people for lang in p.languages})
+    spoken = np.array([[lang in p.languages for lang in languages] for p in people], dtype=bool)
+    return GroupScores(
+        weights=chosen,
+        pairs=pairs,
+        cross_functional=cross_functional,
+        _profiles=pairs._learners,
+        _departments=np.array([department_codes[p.department] for p in people], dtype=np.int64),
+        _languages=spoken.reshape(len(people), len(languages)),
     )
 
 

@@ -88,6 +88,10 @@ class PairingRunCreate(BaseModel):
     mode: RunMode = "auto"
     program_id: Identifier | None = None
     group_size: int = Field(default=4, ge=3, le=6, description="for group runs")
+    cross_functional: bool = Field(
+        default=False,
+        description="group runs for cross-functional circles: department diversity counts",
+    )
     min_score: float = Field(default=0.3, ge=0, le=1)
     weights: dict[str, float] | None = Field(
         default=None, description="factor name -> weight, overriding the defaults"
@@ -147,6 +151,8 @@ class PairingRunOut(BaseModel):
     status: RunStatus
     mode: str
     program_id: str | None
+    group_size: int | None = None
+    cross_functional: bool = False
     suggestions: list[SuggestionOut]
     unmatched: list[UnmatchedOut]
     objectives: dict[str, Any]

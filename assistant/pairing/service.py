@@ -27,10 +27,12 @@ from assistant.matching.scoring import (
     PairScores,
     ScoreWeights,
     recommend_mode,
+    score_groups,
     score_pairs,
 )
 from assistant.matching.service import create_match, open_mentoring_count
 from assistant.matching.solver import (
+    BELOW_MINIMUM_SCORE,
     alternatives,
     assign_mentors,
     form_groups,
@@ -98,6 +100,8 @@ def run_out(session: Session, run: PairingRun) -> PairingRunOut:
         status=run.status,
         mode=run.mode,
         program_id=run.program_id,
+        group_size=run.group_size,
+        cross_functional=run.cross_functional,
         suggestions=[suggestion_out(s) for s in _suggestions(session, run.id)],
         unmatched=[UnmatchedOut.model_validate(u) for u in run.unmatched],
         objectives=run.objectives,
@@ -270,7 +274,9 @@ def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
     return outcome
 
 
-def _groups(people: list[ParticipantOut], size: int, context: dict[str, Any]) -> _Outcome:
+def _groups(
+    people: list[ParticipantOut], size: int, cross_functional: bool, context: dict[str, Any]
+) -> _Outcome:
     outcome = _Outcome()
     if len(people) < size:
         outcome.unmatched = [
@@ -278,30 +284,41 @@ def _groups(people: list[ParticipantOut], size: int, context: dict[str, Any]) ->
             for p in people
         ]
         return outcome
-    scores = score_pairs(people, None, "group", **context)
-    grouping = form_groups(scores.total, scores.feasible, size)
-    for group in grouping.groups:
-        pairs = list(combinations(group, 2))
-        mean = float(np.mean([(scores.total[a, b] + scores.total[b, a]) / 2 for a, b in pairs]))
-        best = max(pairs, key=lambda p: scores.total[p[0], p[1]])
+    scores = score_groups(
+        people,
+        reference_date=context["reference_date"],
+        weights=context["weights"],
+        cross_functional=cross_functional,
+        manager_of=context["manager_of"],
+        rejected=context["rejected"],
+    )
+    pairs = scores.pairs
+    grouping = form_groups(pairs.total, pairs.feasible, size, group_value=scores.total)
+    below = []
+    for group, value in zip(grouping.groups, grouping.values, strict=True):
+        if value < context["min_score"]:
+            below += group
+            continue
+        batch = np.asarray([group], dtype=np.int64)
         outcome.suggestions.append(
             {
                 "mode": "group",
                 "members": [_member(people[i], "peer") for i in group],
-                "score": round(mean, 3),
+                "score": round(value, 3),
                 "factors": {
-                    name: round(float(np.mean([values[a, b] for a, b in pairs])), 3)
-                    for name, values in scores.factors.items()
+                    name: round(float(values[0]), 3)
+                    for name, values in scores.factors(batch).items()
                 },
-                "reasons": scores.explain(*best)[:4],
+                "reasons": scores.explain(group),
                 "alternatives": [],
             }
         )
     outcome.unmatched = [
         {"participant_id": people[i].id, "reason": "no group it fits (size or hard rules)"}
         for i in grouping.leftovers
-    ]
-    outcome.objectives["group"] = round(grouping.objective, 4)
+    ] + [{"participant_id": people[i].id, "reason": BELOW_MINIMUM_SCORE} for i in below]
+    kept = [v for v in grouping.values if v >= context["min_score"]]
+    outcome.objectives["group"] = round(sum(kept), 4)
     outcome.objectives["group_seed"] = round(grouping.seed_objective, 4)
     return outcome
 
@@ -359,7 +376,7 @@ def create_run(
         elif block == "peer":
             part = _peers(people, context)
         else:
-            part = _groups(people, data.group_size, context)
+            part = _groups(people, data.group_size, data.cross_functional, context)
         outcome.suggestions += part.suggestions
         outcome.unmatched += part.unmatched
         outcome.objectives.update(part.objectives)
@@ -378,6 +395,7 @@ def create_run(
         mode=data.mode,
         status="pending_review",
         group_size=data.group_size,
+        cross_functional=data.cross_functional,
         min_score=data.min_score,
         participant_ids=[p.id for p in cohort],
         unmatched=outcome.unmatched,
