@@ -40,6 +40,7 @@ from assistant.observability import (
     request_id_var,
 )
 from assistant.pairing.api import router as pairing_router
+from assistant.pairing.rationale import RationaleWriters, build_rationale_writers
 from assistant.people.api import router as people_router
 from assistant.plans.api import router as plans_router
 from assistant.plans.service import PlanDrafter
@@ -113,6 +114,7 @@ def build_services(
     agenda_drafter: AgendaDrafter | None = None,
     vector_store: VectorStore | None = None,
     embedder: Embedder | None = None,
+    pairing_rationale: RationaleWriters | None = None,
 ) -> AppServices:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.resolved_database_url)
@@ -137,6 +139,7 @@ def build_services(
         vector_store=store,
         knowledge=knowledge,
         notes_index=NoteIndex(store.client, embedder),
+        pairing_rationale=pairing_rationale or build_rationale_writers(settings),
     )
 
 

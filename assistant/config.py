@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # With a model configured, the best this many suggestions of a pairing run get a
+    # model-written rationale at once (one call each); the rest get the composed one
+    # and staff can ask for more, one suggestion at a time.
+    pairing_rationale_limit: int = Field(default=20, ge=0, le=1000)
 
     # Retrieval. The built-in guidance lives beside the package in a source checkout.
     knowledge_dir: Path = Path(__file__).resolve().parent.parent / "knowledge"

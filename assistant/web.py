@@ -17,6 +17,7 @@ from assistant.config import Settings
 from assistant.db import transaction
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
+from assistant.pairing.rationale import RationaleWriters
 from assistant.plans.service import PlanDrafter
 from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import KnowledgeBase
@@ -54,6 +55,7 @@ class AppServices:
     vector_store: VectorStore
     knowledge: KnowledgeBase
     notes_index: NoteIndex
+    pairing_rationale: RationaleWriters
 
 
 def get_services(request: Request) -> AppServices:

@@ -391,6 +391,12 @@ def _run_summary(r: Response, w: World, who: str, sent: Any) -> None:
     assert r.json()["run_id"] == w.run["id"] and r.json()["participants"] == 2
 
 
+def _rationale_written(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["id"] == w.run["suggestions"][0]["id"]
+    assert r.json()["rationale_by"] == "factors"
+    assert r.json()["rationale"]
+
+
 def _suggestion_decided(r: Response, w: World, who: str, sent: Any) -> None:
     assert r.json()["status"] == "rejected" and r.json()["decided_by"] == w.caller_id(who)
 
@@ -590,6 +596,10 @@ ENDPOINTS = [
     ),
     E("GET", "/v1/pairing/runs/{id}", "run", 200, *STAFF_ONLY, _run_read),
     E("GET", "/v1/pairing/runs/{id}/summary", "run", 200, *STAFF_ONLY, _run_summary),
+    E(
+        "POST", "/v1/pairing/suggestions/{id}/rationale", "suggestion", 200, *STAFF_ONLY,
+        _rationale_written,
+    ),
     E(
         "POST", "/v1/pairing/suggestions/{id}/decision", "suggestion", 200, *STAFF_ONLY,
         _suggestion_decided, lambda w: {"decision": "reject", "note": "not now"},

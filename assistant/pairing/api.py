@@ -27,6 +27,8 @@ def create_run(
         data=body,
         today=services.clock.today(),
         embedder=services.knowledge.embedder,
+        rationale=services.pairing_rationale(),
+        rationale_limit=services.settings.pairing_rationale_limit,
     )
     return service.run_out(db, run)
 
@@ -52,5 +54,15 @@ def decide(
         data=body,
         today=services.clock.today(),
         now=services.clock.now(),
+    )
+    return service.suggestion_out(row)
+
+
+@router.post("/suggestions/{suggestion_id}/rationale", response_model=SuggestionOut)
+def rewrite_rationale(
+    suggestion_id: str, db: DB, caller: StaffCaller, services: Services
+) -> SuggestionOut:
+    row = service.rewrite_rationale(
+        db, actor=caller, suggestion_id=suggestion_id, writer=services.pairing_rationale()
     )
     return service.suggestion_out(row)

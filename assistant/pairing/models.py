@@ -139,6 +139,11 @@ class SuggestionOut(BaseModel):
     decided_by: str | None
     decided_at: datetime | None
     match_id: str | None
+    rationale: str = Field(default="", description="a short prose summary of the reasons")
+    rationale_by: str = Field(
+        default="",
+        description="what wrote it: factors, openai:<model>, or factors (fallback: <reason>)",
+    )
 
 
 class UnmatchedOut(BaseModel):

@@ -53,6 +53,7 @@ from assistant.pairing.models import (
     SuggestionOut,
     UnmatchedOut,
 )
+from assistant.pairing.rationale import FactorRationaleWriter, RationaleWriter, SuggestionFacts
 from assistant.people.models import Participant, ParticipantOut
 from assistant.people.service import participant_out
 from assistant.programs.models import Program
@@ -81,6 +82,8 @@ def suggestion_out(row: PairingSuggestion) -> SuggestionOut:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         match_id=row.match_id,
+        rationale=row.rationale,
+        rationale_by=row.rationale_by,
     )
 
 
@@ -330,8 +333,13 @@ def create_run(
     data: PairingRunCreate,
     today: date,
     embedder: Embedder | None = None,
+    rationale: RationaleWriter | None = None,
+    rationale_limit: int = 0,
 ) -> PairingRun:
-    """Score and solve the cohort, then store the suggestions for staff review."""
+    """Score and solve the cohort, then store the suggestions for staff review.
+
+    The best `rationale_limit` suggestions get their rationale from `rationale` (the
+    model, when one is configured); every other one gets the composed rationale."""
     _require_staff(actor)
     if data.program_id is not None and session.get(Program, data.program_id) is None:
         raise InvalidField(("body", "program_id"), f"no program with id {data.program_id!r}")
@@ -406,8 +414,19 @@ def create_run(
     session.add(run)
     session.flush()
     ordered = sorted(outcome.suggestions, key=lambda s: -s["score"])
+    composed = FactorRationaleWriter()
     for position, suggestion in enumerate(ordered):
-        session.add(PairingSuggestion(run_id=run.id, position=position, **suggestion))
+        writer = rationale if rationale is not None and position < rationale_limit else composed
+        written = writer.write(SuggestionFacts.of(suggestion))
+        session.add(
+            PairingSuggestion(
+                run_id=run.id,
+                position=position,
+                rationale=written.text,
+                rationale_by=written.author,
+                **suggestion,
+            )
+        )
     record_event(
         session,
         actor=actor,
@@ -526,6 +545,33 @@ def _swap(row: PairingSuggestion, data: DecisionIn) -> None:
     row.members, row.score = chosen["members"], chosen["score"]
     row.factors, row.reasons = chosen["factors"], chosen["reasons"]
     row.alternatives = [replaced, *others]
+    written = FactorRationaleWriter().write(_facts(row))
+    row.rationale, row.rationale_by = written.text, written.author
+
+
+def _facts(row: PairingSuggestion) -> SuggestionFacts:
+    return SuggestionFacts(
+        mode=row.mode,
+        members=row.members,
+        score=row.score,
+        factors=row.factors,
+        reasons=row.reasons,
+    )
+
+
+def rewrite_rationale(
+    session: Session, *, actor: Principal, suggestion_id: str, writer: RationaleWriter
+) -> PairingSuggestion:
+    """Write a suggestion's rationale again (with the model, when one is configured),
+    for suggestions past the run's limit or after a model failure."""
+    _require_staff(actor)
+    row = session.get(PairingSuggestion, suggestion_id)
+    if row is None:
+        raise NotFound("suggestion", suggestion_id)
+    written = writer.write(_facts(row))
+    row.rationale, row.rationale_by = written.text, written.author
+    session.flush()
+    return row
 
 
 def summarise(session: Session, *, actor: Principal, run_id: str) -> RunSummary:
