@@ -99,23 +99,26 @@ def _mentor_cohort(api: Api) -> list[dict[str, Any]]:
     return [mentor, *mentees]
 
 
-def test_a_second_run_over_unchanged_profiles_embeds_nothing(
+def test_profiles_are_embedded_when_written_so_runs_embed_nothing(
     settings: Settings, clock: FixedClock
 ) -> None:
     model = CountingEmbedder()
     with _app(settings, clock, model) as client:
         api = Api(client)
         people = _mentor_cohort(api)
+        # Each profile's goals (as a learner) and skills with goals (as a guide), once.
+        assert "Present at the all-hands" in model.asked
+        assert "public speaking Present at the all-hands" in model.asked
+        written = len(model.asked)
+        assert written == len(set(model.asked))
         body = {"participant_ids": [p["id"] for p in people], "mode": "mentor", "min_score": 0}
         first = expect(api.call("POST", "/v1/pairing/runs", json=body), 201)
-        asked = len(model.asked)
-        assert asked == 3  # two goal texts and the mentor's offer, each once
         second = expect(api.call("POST", "/v1/pairing/runs", json=body), 201)
-        assert len(model.asked) == asked
+        assert len(model.asked) == written
         assert [s["factors"] for s in first["suggestions"]] == [
             s["factors"] for s in second["suggestions"]
         ]
-        # Editing a goal embeds only the edited text.
+        # Editing a goal embeds only the edited texts, at once.
         expect(
             api.call(
                 "PATCH",
@@ -124,8 +127,12 @@ def test_a_second_run_over_unchanged_profiles_embeds_nothing(
             ),
             200,
         )
+        assert model.asked[written:] == [
+            "Give the keynote at the guild",
+            "public speaking Give the keynote at the guild",
+        ]
         expect(api.call("POST", "/v1/pairing/runs", json=body), 201)
-        assert model.asked[asked:] == ["Give the keynote at the guild"]
+        assert len(model.asked) == written + 2
 
 
 def test_a_failing_embedder_degrades_the_run_and_says_so(

@@ -273,6 +273,11 @@ def _offer_text(person: ParticipantOut) -> str:
     return f"{skills} {_goal_text(person)}".strip()
 
 
+def profile_texts(person: ParticipantOut) -> list[str]:
+    """The texts goal similarity embeds for a person, as learner and as guide."""
+    return [text for text in (_goal_text(person), _offer_text(person)) if text]
+
+
 def _goal_similarity(
     learners: Sequence[ParticipantOut], guides: Sequence[ParticipantOut], embedder: Embedder
 ) -> FloatMatrix:

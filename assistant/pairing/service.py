@@ -7,6 +7,7 @@ pair is remembered for the program, so a later run never proposes it again.
 
 from __future__ import annotations
 
+import logging
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from assistant.matching.scoring import (
     DEFAULT_WEIGHTS,
     PairScores,
     ScoreWeights,
+    profile_texts,
     recommend_mode,
     score_groups,
     score_pairs,
@@ -58,8 +60,25 @@ from assistant.people.models import Participant, ParticipantOut
 from assistant.people.service import participant_out
 from assistant.programs.models import Program
 from assistant.retrieval.embedding_cache import CachedEmbedder
-from assistant.retrieval.embeddings import Embedder
+from assistant.retrieval.embeddings import Embedder, EmbedderUnavailable
 from assistant.vocabulary import GUIDED_MODES, Mode
+
+logger = logging.getLogger("tandem.pairing")
+
+
+def remember_profile_embeddings(
+    session: Session, *, embedder: Embedder, person: ParticipantOut
+) -> None:
+    """Embed a profile's texts when it is written, so a pairing run over thousands of
+    people finds every vector stored instead of spending seconds in the model. Failing
+    here loses nothing: the run embeds what is missing, or says it could not."""
+    try:
+        CachedEmbedder(embedder, session).embed(profile_texts(person))
+    except EmbedderUnavailable as exc:
+        logger.warning(
+            "could not embed a profile for pairing; the next run will try again",
+            extra={"fields": {"participant_id": person.id, "reason": str(exc)}},
+        )
 
 
 def _require_staff(actor: Principal) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
+from assistant.pairing.service import remember_profile_embeddings
 from assistant.people import service
 from assistant.people.models import (
     ParticipantCreate,
@@ -28,8 +29,12 @@ class KeyOut(BaseModel):
 @router.post(
     "/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated
 )
-def create_participant(body: ParticipantCreate, db: DB, caller: StaffCaller) -> ParticipantCreated:
-    return service.create_participant(db, actor=caller, data=body)
+def create_participant(
+    body: ParticipantCreate, db: DB, caller: StaffCaller, services: Services
+) -> ParticipantCreated:
+    created = service.create_participant(db, actor=caller, data=body)
+    remember_profile_embeddings(db, embedder=services.knowledge.embedder, person=created)
+    return created
 
 
 @router.get("/participants", response_model=ParticipantPage)
@@ -67,9 +72,11 @@ def get_participant(participant_id: str, db: DB, caller: Caller) -> ParticipantO
 
 @router.patch("/participants/{participant_id}", response_model=ParticipantOut)
 def update_participant(
-    participant_id: str, body: ParticipantUpdate, db: DB, caller: Caller
+    participant_id: str, body: ParticipantUpdate, db: DB, caller: Caller, services: Services
 ) -> ParticipantOut:
-    return service.update_participant(db, actor=caller, participant_id=participant_id, data=body)
+    updated = service.update_participant(db, actor=caller, participant_id=participant_id, data=body)
+    remember_profile_embeddings(db, embedder=services.knowledge.embedder, person=updated)
+    return updated
 
 
 @router.post("/participants/{participant_id}/key", response_model=KeyOut)
