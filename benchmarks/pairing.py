@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from datetime import date
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,7 @@ from assistant.people.models import ParticipantOut  # noqa: E402
 from assistant.retrieval.embedding_cache import CachedEmbedder  # noqa: E402
 from assistant.retrieval.embeddings import Embedder, WordOverlapEmbedder  # noqa: E402
 from assistant.vocabulary import SKILLS  # noqa: E402
+from tests.exhaustive import exhaustive_groups  # noqa: E402
 
 REFERENCE_DATE = date(2027, 3, 1)
 MIN_SCORE = 0.35
@@ -304,27 +304,6 @@ def peer_benchmark(peers: list[ParticipantOut], peer_check: int) -> None:
         f"({between - started:.2f} s) vs exact blossom {exact_peers:.6f} "
         f"({done - between:.2f} s): ratio {relaxed / exact_peers:.6f}"
     )
-
-
-def exhaustive_groups(value: Any, n: int, size: int, count: int) -> float:
-    """The best sum of group values over every choice of `count` disjoint groups."""
-
-    def best(remaining: tuple[int, ...], left: int) -> float:
-        if left == 0:
-            return 0.0
-        if len(remaining) < size * left:
-            return -np.inf
-        first, rest = remaining[0], remaining[1:]
-        result = best(rest, left)
-        for others in combinations(rest, size - 1):
-            own = float(value(np.array([(first, *others)]))[0])
-            if own > -np.inf:
-                result = max(
-                    result, own + best(tuple(p for p in rest if p not in others), left - 1)
-                )
-        return result
-
-    return best(tuple(range(n)), count)
 
 
 def group_benchmark(peers: list[ParticipantOut], size: int, small_cohorts: int) -> None:

@@ -37,6 +37,8 @@ from assistant.people.models import ParticipantOut
 from assistant.retrieval.embeddings import WordOverlapEmbedder
 from assistant.vocabulary import SKILLS, Mode
 
+from .exhaustive import exhaustive_groups
+
 MARCH = date(2027, 3, 1)
 
 
@@ -708,29 +710,6 @@ def test_cross_functional_circles_mix_departments() -> None:
         assert {people[i].department for i in group} == {"Sales", "Engineering"}
 
 
-def _exhaustive_groups(value: Any, n: int, size: int, count: int) -> float:
-    """The best sum of group values over every way to pick `count` disjoint groups."""
-
-    def best(remaining: tuple[int, ...], groups_left: int) -> float:
-        if groups_left == 0:
-            return 0.0
-        if len(remaining) < size * groups_left:
-            return -np.inf
-        first, rest = remaining[0], remaining[1:]
-        # Either the first remaining person is left out, or in a group with others.
-        result = best(rest, groups_left) if len(rest) >= size * groups_left else -np.inf
-        for others in combinations(rest, size - 1):
-            group = (first, *others)
-            own = float(value(np.array([group]))[0])
-            if own == -np.inf:
-                continue
-            left = tuple(p for p in rest if p not in others)
-            result = max(result, own + best(left, groups_left - 1))
-        return result
-
-    return best(tuple(range(n)), count)
-
-
 def _random_group_cohort(seed: int, n: int) -> list[ParticipantOut]:
     rng = random.Random(seed)
     zones = ["Europe/Berlin", "Europe/London", "America/New_York", "Asia/Kolkata"]
@@ -766,7 +745,7 @@ def test_group_search_keeps_every_rule_and_comes_close_to_the_exhaustive_best(se
         assert value == pytest.approx(float(scores.total(np.array([group]))[0]))
     assert grouping.objective >= grouping.seed_objective - 1e-12
     if grouping.groups:
-        best = _exhaustive_groups(scores.total, n, size, len(grouping.groups))
+        best = exhaustive_groups(scores.total, n, size, len(grouping.groups))
         # Local search is not exact; on these cohorts it stays within 5% of the best
         # choice of the same number of groups.
         assert grouping.objective <= best + 1e-9
