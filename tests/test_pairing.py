@@ -248,6 +248,22 @@ def test_cross_functional_group_runs_weigh_departments_and_weak_groups_are_left_
     for suggestion in run["suggestions"]:
         assert suggestion["factors"]["department_diversity"] == 0.5
         assert any("(a cross-functional circle)" in r for r in suggestion["reasons"])
+    # Staff can swap in a group with one member replaced.
+    first = run["suggestions"][0]
+    alternative = first["alternatives"][0]
+    before = {m["participant_id"] for m in first["members"]}
+    after = {m["participant_id"] for m in alternative["members"]}
+    assert len(before & after) == 2
+    swapped = expect(
+        api.call(
+            "POST",
+            f"/v1/pairing/suggestions/{first['id']}/decision",
+            json={"decision": "swap", "alternative": 0},
+        ),
+        200,
+    )
+    assert {m["participant_id"] for m in swapped["members"]} == after
+    assert swapped["score"] == alternative["score"] and swapped["status"] == "pending"
     # Nobody can teach anyone negotiation: a minimum above what such groups score leaves
     # everyone out, with the reason.
     weak = _run(api, people, mode="group", group_size=3, min_score=0.9)

@@ -28,6 +28,7 @@ from assistant.matching.solver import (
     alternatives,
     assign_mentors,
     form_groups,
+    group_alternatives,
     grouping_objective,
     match_peers,
     peer_matching_bound,
@@ -750,3 +751,30 @@ def test_group_search_keeps_every_rule_and_comes_close_to_the_exhaustive_best(se
         # choice of the same number of groups.
         assert grouping.objective <= best + 1e-9
         assert grouping.objective >= 0.95 * best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_group_alternatives_replace_one_member_and_keep_every_rule(seed: int) -> None:
+    people = _random_group_cohort(seed, 10)
+    scores = score_groups(people, reference_date=MARCH)
+    grouping = form_groups(scores.pairs.total, scores.pairs.feasible, 3, group_value=scores.total)
+    for group in grouping.groups:
+        offered = group_alternatives(scores.total, group, len(people), k=2)
+        assert len(offered) <= 2
+        assert [v for _, v in offered] == sorted((v for _, v in offered), reverse=True)
+        for members, value in offered:
+            assert len(set(members) & set(group)) == len(group) - 1
+            assert scores.allowed(np.array([members]))[0]
+            assert value == pytest.approx(float(scores.total(np.array([members]))[0]))
+        # Nothing outside the offer beats it.
+        everyone_else = [p for p in range(len(people)) if p not in group]
+        best = max(
+            (
+                float(scores.total(np.array([[*(m for m in group if m != out), new]]))[0])
+                for out in group
+                for new in everyone_else
+            ),
+            default=-np.inf,
+        )
+        if offered:
+            assert offered[0][1] == pytest.approx(best)

@@ -396,6 +396,21 @@ def _perturb(
             current[y] = value_y
 
 
+def group_alternatives(
+    value: GroupValue, group: Sequence[int], n: int, k: int = 2
+) -> list[tuple[list[int], float]]:
+    """The k best groups that differ from `group` by one member, replaced by anyone else
+    in the cohort, as (members, value), best first: what staff can swap in when one
+    member should not be in it. Groups that break a hard rule are never offered."""
+    outside = [p for p in range(n) if p not in group]
+    if not outside:
+        return []
+    rows, _ = _exchanges(list(group), outside)
+    values = value(rows)
+    order = [int(r) for r in np.argsort(-values, kind="stable") if values[r] > -np.inf]
+    return [(sorted(int(p) for p in rows[r]), float(values[r])) for r in order[:k]]
+
+
 def form_groups(
     pair_scores: FloatMatrix,
     feasible: BoolMatrix,

@@ -25,6 +25,7 @@ from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import OPEN_STATUSES, Match, MatchMember, MemberIn
 from assistant.matching.scoring import (
     DEFAULT_WEIGHTS,
+    GroupScores,
     PairScores,
     ScoreWeights,
     profile_texts,
@@ -38,6 +39,7 @@ from assistant.matching.solver import (
     alternatives,
     assign_mentors,
     form_groups,
+    group_alternatives,
     match_peers,
     unmatched_reasons,
 )
@@ -296,6 +298,19 @@ def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
     return outcome
 
 
+def _group_option(
+    scores: GroupScores, people: list[ParticipantOut], group: list[int], value: float
+) -> dict[str, Any]:
+    """One group as staff see it, for a suggestion or one of its alternatives."""
+    factors = scores.factors(np.asarray([group], dtype=np.int64))
+    return {
+        "members": [_member(people[i], "peer") for i in group],
+        "score": round(value, 3),
+        "factors": {name: round(float(values[0]), 3) for name, values in factors.items()},
+        "reasons": scores.explain(group),
+    }
+
+
 def _groups(
     people: list[ParticipantOut], size: int, cross_functional: bool, context: dict[str, Any]
 ) -> _Outcome:
@@ -321,18 +336,14 @@ def _groups(
         if value < context["min_score"]:
             below += group
             continue
-        batch = np.asarray([group], dtype=np.int64)
         outcome.suggestions.append(
             {
                 "mode": "group",
-                "members": [_member(people[i], "peer") for i in group],
-                "score": round(value, 3),
-                "factors": {
-                    name: round(float(values[0]), 3)
-                    for name, values in scores.factors(batch).items()
-                },
-                "reasons": scores.explain(group),
-                "alternatives": [],
+                **_group_option(scores, people, group, value),
+                "alternatives": [
+                    _group_option(scores, people, other, other_value)
+                    for other, other_value in group_alternatives(scores.total, group, len(people))
+                ],
             }
         )
     outcome.unmatched = [
