@@ -343,6 +343,7 @@ def _groups(
                 "alternatives": [
                     _group_option(scores, people, other, other_value)
                     for other, other_value in group_alternatives(scores.total, group, len(people))
+                    if other_value >= context["min_score"]
                 ],
             }
         )
