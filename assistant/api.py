@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant import __version__
 from assistant.audit.api import router as audit_router
 from assistant.auth import ensure_bootstrap_staff, principal_for_key
+from assistant.chat.api import router as chat_router
 from assistant.config import Settings, get_settings
 from assistant.db import (
     build_engine,
@@ -253,6 +254,7 @@ def create_app(
         knowledge_router,
         agendas_router,
         pairing_router,
+        chat_router,
     ):
         app.include_router(router)
 
