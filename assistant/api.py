@@ -26,7 +26,7 @@ from assistant.db import (
     upgrade_database,
 )
 from assistant.drafting.api import router as agendas_router
-from assistant.drafting.llm import build_plan_drafter
+from assistant.drafting.llm import build_chat_model, build_plan_drafter
 from assistant.drafting.llm_agenda import build_agenda_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
@@ -141,6 +141,7 @@ def build_services(
         knowledge=knowledge,
         notes_index=NoteIndex(store.client, embedder),
         pairing_rationale=pairing_rationale or build_rationale_writers(settings),
+        chat_model=build_chat_model(settings),
     )
 
 

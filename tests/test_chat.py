@@ -165,6 +165,12 @@ def test_explain_lists_milestones_and_quotes_its_sources(api: Api) -> None:
     for citation in plan["citations"]:
         assert citation["id"] in reply and citation["title"] in reply
 
+    second = plan["objectives"][0]["milestones"][1]
+    part = Chat(api, sam["api_key"]).say("Can you explain the second milestone?")
+    assert part.startswith(f"Milestone 2 of objective 1 in plan {plan['id']}")
+    assert second["title"].rstrip(".") in part and plan["objectives"][0]["goal"] in part
+    assert "Objective 2" not in part and "Sources:" in part
+
 
 # ---- progress and sessions -----------------------------------------------------------------
 
@@ -354,6 +360,24 @@ def test_a_client_resending_its_history_stays_in_one_conversation(api: Api) -> N
     assert response.headers["X-Tandem-Conversation"] == first
     stored = expect(api.call("GET", f"/v1/chat/conversations/{first}", key=sam["api_key"]), 200)
     assert stored["message_count"] == 6
+
+    # A history begun elsewhere is stored whole, so resending it continues it.
+    elsewhere = Chat(api, sam["api_key"])
+    elsewhere.messages = [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hello from another tool."},
+    ]
+    elsewhere.say("thanks")
+    begun = elsewhere.last["conversation_id"]
+    elsewhere.say("What can you do?")
+    assert elsewhere.last["conversation_id"] == begun
+    stored = expect(api.call("GET", f"/v1/chat/conversations/{begun}", key=sam["api_key"]), 200)
+    assert [m["content"] for m in stored["messages"][:3]] == [
+        "hi",
+        "Hello from another tool.",
+        "thanks",
+    ]
+    assert stored["title"] == "hi" and stored["message_count"] == 6
 
 
 def test_the_rest_conversation_route_keeps_the_history_server_side(api: Api) -> None:

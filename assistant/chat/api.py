@@ -162,6 +162,7 @@ def _complete(
                 services=services,
                 turns=turns,
                 conversation_id=conversation_id,
+                model=body.model,
             )
     except DomainError as exc:
         code = "conversation_not_found" if exc.status_code == 404 else None

@@ -561,7 +561,10 @@ class OfflineAssistant:
         plan = self._newest_own_plan()
         if plan is None:
             return self._no_plan("explain")
-        return Reply(describe_plan(plan, quotes=True), "explain")
+        part = _milestone_named(plan, message)
+        if part is None:
+            return Reply(describe_plan(plan, quotes=True), "explain")
+        return Reply(describe_milestone(plan, *part), "explain")
 
     def _revise(self, message: str, history: list[Turn]) -> Reply:
         plan = self._newest_own_plan()
@@ -884,6 +887,58 @@ def _slot_value(slots: PlanSlots, slot: Slot) -> object:
         "hours": slots.hours_per_month,
         "match": slots.match_hint,
     }[slot]
+
+
+def _milestone_named(plan: PlanOut, message: str) -> tuple[int, int] | None:
+    """(objective index, milestone index) of the milestone a message asks about: "the
+    second milestone", "milestone 2", or its title's words; None for the whole plan."""
+    flat = [
+        (o, m)
+        for o, objective in enumerate(plan.objectives)
+        for m in range(len(objective.milestones))
+    ]
+    pointer = intents.milestone_pointer(message)
+    if pointer.index is not None and "milestone" in message.lower():
+        if -len(flat) <= pointer.index < len(flat):
+            return flat[pointer.index]
+        return None
+    said = content_words(pointer.quoted or message) - {"plan", "explain", "milestone"}
+    scored = sorted(
+        (
+            (len(said & content_words(plan.objectives[o].milestones[m].title)), o, m)
+            for o, m in flat
+        ),
+        reverse=True,
+    )
+    if scored and scored[0][0] >= 2 and (len(scored) == 1 or scored[1][0] < scored[0][0]):
+        return scored[0][1], scored[0][2]
+    return None
+
+
+def describe_milestone(plan: PlanOut, objective_index: int, milestone_index: int) -> str:
+    """One milestone in context: its goal, date, status and the cited activities toward it,
+    with the guidance they come from quoted."""
+    objective = plan.objectives[objective_index]
+    milestone = objective.milestones[milestone_index]
+    numbers = {c.id: n for n, c in enumerate(plan.citations, start=1)}
+    lines = [
+        f"Milestone {milestone_index + 1} of objective {objective_index + 1} in plan {plan.id} "
+        f"(version {plan.version}): {milestone.title.rstrip('.')}, due {_day(milestone.due_date)}"
+        f" ({milestone.status.replace('_', ' ')}).",
+        f"It serves your goal “{objective.goal}”.",
+    ]
+    if objective.activities:
+        lines += ["", "What gets you there:"]
+        for activity in objective.activities:
+            cites = "".join(f"[{numbers[c]}]" for c in activity.citation_ids if c in numbers)
+            lines.append(f"  - {activity.description} {cites}".rstrip())
+    cited = [c for c in plan.citations if any(c.id in a.citation_ids for a in objective.activities)]
+    if cited:
+        lines += ["", "Sources:"]
+        for citation in cited:
+            lines.append(f"[{numbers[citation.id]}] {citation.title} ({citation.source}):")
+            lines.append(f"    “{citation.quote[:QUOTE_CHARS].strip()}”")
+    return "\n".join(lines)
 
 
 def plan_span_weeks(plan: PlanOut) -> int:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from assistant.auth import Principal
 from assistant.chat.assistant import OfflineAssistant, Reply, Turn
+from assistant.chat.llm import LLMAssistant, ModelFailed
 from assistant.chat.models import (
     ChatMessage,
     CompletionRequest,
@@ -32,10 +33,11 @@ from assistant.web import AppServices
 
 logger = logging.getLogger("tandem.chat")
 
-# The models /v1/models lists. `tandem` is the assistant as configured (today: offline);
-# `tandem-offline` always answers offline, deterministically.
+# The models /v1/models lists. `tandem` is the assistant as configured: the model with
+# tools when TANDEM_LLM_* is set (offline when it fails), else offline; `tandem-offline`
+# always answers offline, deterministically.
 MODELS = {
-    "tandem": "Tandem's mentoring assistant (the configured assistant)",
+    "tandem": "Tandem's mentoring assistant (the configured model with tools, or offline)",
     "tandem-offline": "Tandem's offline assistant: rule-based, deterministic, no model",
 }
 TITLE_CHARS = 80
@@ -194,13 +196,18 @@ def _continued_conversation(
         .order_by(Conversation.updated_at.desc())
         .limit(CONTINUATION_CANDIDATES)
     )
-    wanted = [(t.role, t.content) for t in prior]
+    wanted = [(t.role, _same_text(t.content)) for t in prior]
     for row in candidates:
         if _message_count(db, row.id) != len(wanted):
             continue
-        if [(t.role, t.content) for t in _stored_turns(db, row.id)] == wanted:
+        if [(t.role, _same_text(t.content)) for t in _stored_turns(db, row.id)] == wanted:
             return row
     return None
+
+
+def _same_text(text: str) -> str:
+    # Front-ends differ in the whitespace they keep around a message they resend.
+    return " ".join(text.split())
 
 
 def _title_from(text: str) -> str:
@@ -326,13 +333,36 @@ class Exchange:
     completion_tokens: int
 
 
-def _answer(db: Session, actor: Principal, services: AppServices, turns: list[Turn]) -> Reply:
+def _answer(
+    db: Session, actor: Principal, services: AppServices, turns: list[Turn], model: str
+) -> Reply:
     settings = services.settings
     considered = trim_history(
         turns,
         max_messages=settings.chat_history_messages,
         max_chars=settings.chat_history_chars,
     )
+    fallback = ""
+    if model == "tandem" and services.chat_model is not None and settings.llm_model:
+        savepoint = db.begin_nested()
+        try:
+            reply = LLMAssistant(
+                db,
+                actor=actor,
+                services=services,
+                chat_model=services.chat_model,
+                model_name=settings.llm_model,
+            ).reply(considered)
+            savepoint.commit()
+            return reply
+        except ModelFailed as failure:
+            # Whatever the model's tools did before it failed is undone, so the offline
+            # answer below is the only thing this message changes.
+            savepoint.rollback()
+            fallback = failure.reason
+            logger.warning(
+                "chat model failed; answering offline", extra={"fields": {"reason": fallback}}
+            )
     # A savepoint: when a rule refuses a change half-way (a goal saved, then the plan
     # refused), the change is undone whole and the reply says why; the exchange itself
     # is still stored.
@@ -343,6 +373,12 @@ def _answer(db: Session, actor: Principal, services: AppServices, turns: list[Tu
     except DomainError as exc:
         savepoint.rollback()
         reply = Reply(f"I couldn't do that, so nothing changed: {exc.message}", "refused")
+    if fallback:
+        reply.text = (
+            f"(The language model could not answer ({fallback}), so Tandem's offline "
+            f"assistant did.)\n\n{reply.text}"
+        )
+        reply.assistant = f"offline (fallback: {fallback})"
     return reply
 
 
@@ -353,6 +389,7 @@ def exchange(
     services: AppServices,
     turns: list[Turn],
     conversation_id: str | None,
+    model: str = "tandem",
 ) -> Exchange:
     """Answer the newest user message and store the exchange: in the named conversation,
     in the one whose stored history the client resent, or in a new one titled from the
@@ -371,10 +408,14 @@ def exchange(
             found = create_conversation(
                 db, actor=actor, data=ConversationCreate(title=_title_from(first)), now=now
             )
+            # A history begun elsewhere is kept as sent, so the client's next request,
+            # which resends it, is recognised as this conversation.
+            for turn in turns[:-1]:
+                _append(db, found, turn.role, turn.content, now)
         row = found
     if not row.title:
         row.title = _title_from(turns[-1].content)
-    reply = _answer(db, actor, services, turns)
+    reply = _answer(db, actor, services, turns, model)
     _append(db, row, "user", turns[-1].content, now)
     _append(db, row, "assistant", reply.text, now, actions=reply.actions, assistant=reply.assistant)
     logger.info(
