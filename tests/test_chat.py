@@ -8,11 +8,16 @@ import json
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from assistant.api import create_app
 from assistant.chat.assistant import Turn
 from assistant.chat.intents import classify, goal_text, horizon_in, hours_in, skill_in
 from assistant.chat.service import approximate_tokens, trim_history
+from assistant.config import Settings
+from assistant.retrieval.embeddings import WordOverlapEmbedder
 
+from .conftest import FixedClock
 from .support import STAFF_KEY, Api, expect
 
 JSON = dict[str, Any]
@@ -107,6 +112,20 @@ def test_several_matches_are_named_and_the_answer_picks_one(api: Api) -> None:
     chat.say("the one with Robin")
     (plan,) = _plans_of(api, peers)
     assert chat.actions[-1] == {"type": "plan_drafted", "plan_id": plan["id"], "version": 1}
+
+
+def test_a_plan_from_profile_goals_asks_only_which_match(api: Api) -> None:
+    mentor = api.mentor(name="Alex Kim")
+    robin = api.participant(name="Robin Park", roles=["peer"])
+    sam = api.participant(name="Sam Rivera", roles=["mentee", "peer"])  # has a goal
+    mentoring = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    api.match("peer", (robin, "peer"), (sam, "peer"))
+    chat = Chat(api, sam["api_key"])
+    assert "Which of your matches" in chat.say("Draft me a plan")
+    reply = chat.say("the mentor one, with Alex")
+    (plan,) = _plans_of(api, mentoring)
+    assert chat.actions == [{"type": "plan_drafted", "plan_id": plan["id"], "version": 1}]
+    assert "goals already in your profile" in reply
 
 
 def test_without_a_match_nothing_is_drafted_and_staff_are_named(api: Api) -> None:
@@ -581,3 +600,24 @@ def test_slots_read_from_words() -> None:
     assert horizon_in("in a year") == 52 and horizon_in("in 3 months") == 13
     assert horizon_in("4 hours a month") is None and hours_in("4 hours a month") == 4
     assert hours_in("1 hour a week") == 4
+
+
+class _OtherEmbedder(WordOverlapEmbedder):
+    """An embedder the index was not built with: every search refuses to run."""
+
+    @property
+    def name(self) -> str:
+        return "another-embedder"
+
+
+def test_a_search_outage_costs_the_answer_not_the_conversation(
+    settings: Settings, clock: FixedClock
+) -> None:
+    app = create_app(settings, clock=clock, embedder=_OtherEmbedder())
+    with TestClient(app) as client:
+        api = Api(client)
+        _, sam, _ = api.mentor_pair()
+        chat = Chat(api, sam["api_key"])
+        reply = chat.say("How do I give feedback to a colleague?")
+        assert "search is unavailable" in reply and chat.actions == []
+        assert "Hello" in chat.say("hello")

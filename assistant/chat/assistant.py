@@ -13,6 +13,7 @@ says what changed and names its id (also listed in the reply's `actions`).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from assistant.auth import Principal
 from assistant.chat import intents
 from assistant.chat.intents import Intent
-from assistant.drafting.service import draft_agenda
+from assistant.drafting.service import AgendaRejected, draft_agenda
 from assistant.matching.models import WORKING_STATUSES, MatchOut
 from assistant.matching.service import list_matches, match_out
 from assistant.people.models import Goal, ParticipantOut, ParticipantUpdate, SkillLevel
@@ -44,6 +45,7 @@ from assistant.retrieval.models import SearchResult
 from assistant.sessions.service import list_sessions
 from assistant.web import AppServices
 
+logger = logging.getLogger("tandem.chat")
 Role = Literal["user", "assistant"]
 OFFLINE = "offline"
 
@@ -365,19 +367,17 @@ class OfflineAssistant:
             )
         slots = self._collect(history)
         me = self._me()
-        if slots.goal is None and not history_mentions_goal(slots) and me.goals:
-            return self._draft(me, slots, matches, from_profile=True)
-        filled, notes = self._fill_from_profile(slots, me)
-        for slot in SLOT_ORDER:
-            if slot == "match":
-                continue
-            if _slot_value(filled, slot) is None:
+        # "Draft me a plan" with goals already in the profile: those goals are the plan.
+        from_profile = slots.goal is None and not history_mentions_goal(slots) and bool(me.goals)
+        filled, notes = (slots, []) if from_profile else self._fill_from_profile(slots, me)
+        for slot in () if from_profile else SLOT_ORDER:
+            if slot != "match" and _slot_value(filled, slot) is None:
                 return self._ask(slot, filled, notes)
         match = self._pick_match(matches, filled.match_hint)
         if match is None:
             options = "; ".join(f"with {self._others(m)} ({m.mode})" for m in matches)
-            return self._ask("match", filled, notes, options=options)
-        return self._draft(me, filled, [match], from_profile=False, notes=notes)
+            return self._ask("match", filled, [], options=options)
+        return self._draft(me, filled, match, from_profile=from_profile, notes=notes)
 
     def _fill_from_profile(
         self, slots: PlanSlots, me: ParticipantOut
@@ -443,15 +443,11 @@ class OfflineAssistant:
         self,
         me: ParticipantOut,
         slots: PlanSlots,
-        matches: list[MatchOut],
+        match: MatchOut,
         *,
         from_profile: bool,
         notes: list[str] | None = None,
     ) -> Reply:
-        if len(matches) > 1:
-            options = "; ".join(f"with {self._others(m)} ({m.mode})" for m in matches)
-            return self._ask("match", slots, [], options=options)
-        match = matches[0]
         actions: list[dict[str, Any]] = []
         lines: list[str] = []
         focus = ""
@@ -782,16 +778,24 @@ class OfflineAssistant:
                 "prepare_session",
             )
         row, match = upcoming[0]
-        agenda = draft_agenda(
-            self.db,
-            actor=self.actor,
-            session_id=row.id,
-            drafter=self.services.agenda_drafter,
-            knowledge=self.services.knowledge,
-            notes_index=self.services.notes_index,
-            library=self.services.playbooks,
-            now=now,
-        )
+        try:
+            agenda = draft_agenda(
+                self.db,
+                actor=self.actor,
+                session_id=row.id,
+                drafter=self.services.agenda_drafter,
+                knowledge=self.services.knowledge,
+                notes_index=self.services.notes_index,
+                library=self.services.playbooks,
+                now=now,
+            )
+        except AgendaRejected as exc:
+            logger.error("agenda rejected in chat: %s", exc)
+            return Reply(
+                f"I couldn't draft a usable agenda for session {row.id}, so nothing was "
+                "stored. Please try again later.",
+                "prepare_session",
+            )
         names = {m.participant_id: m.name for m in agenda.members}
         numbers = {c.id: n for n, c in enumerate(agenda.citations, start=1)}
         lines = [
@@ -825,8 +829,17 @@ class OfflineAssistant:
         may read (the note rule is applied inside the vector query), never new claims.
         Whatever the quoted text says is shown as a quote and acts on nothing."""
         wanted = content_words(message)
-        guidance = self.services.knowledge.search(message, k=3)
-        notes = search_notes(self.db, self.services, self.actor, message, k=2)
+        try:
+            guidance = self.services.knowledge.search(message, k=3)
+            notes = search_notes(self.db, self.services, self.actor, message, k=2)
+        except Exception:
+            # A vector store that is down costs this answer, not the conversation.
+            logger.warning("chat search unavailable", exc_info=True)
+            return Reply(
+                "The guidance search is unavailable right now, so I can't quote anything; "
+                "nothing was changed. Please try again in a moment.",
+                "guidance",
+            )
         found: list[SearchResult] = [
             r for r in [*guidance, *notes] if wanted & content_words(f"{r.title} {r.text}")
         ]

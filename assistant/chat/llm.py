@@ -31,7 +31,7 @@ from assistant.auth import Principal
 from assistant.chat import intents
 from assistant.chat.assistant import Reply, Turn, content_words, excerpt
 from assistant.drafting.prompts import PromptTemplate, load_prompt
-from assistant.drafting.service import draft_agenda
+from assistant.drafting.service import AgendaRejected, draft_agenda
 from assistant.errors import DomainError
 from assistant.matching.models import WORKING_STATUSES
 from assistant.matching.service import list_matches, match_out
@@ -241,6 +241,9 @@ class ToolBox:
         except DomainError as exc:
             savepoint.rollback()
             return {"error": exc.message}
+        except AgendaRejected as exc:
+            savepoint.rollback()
+            return {"error": f"no usable agenda could be drafted: {exc}"[:500]}
         except (ValidationError, KeyError, TypeError, ValueError) as exc:
             savepoint.rollback()
             return {"error": f"invalid arguments for {name}: {exc}"[:500]}
@@ -250,10 +253,14 @@ class ToolBox:
     def _search_guidance(self, args: dict[str, Any]) -> dict[str, Any]:
         query = str(args["query"])[:1000]
         wanted = content_words(query)
-        found = [
-            *self.services.knowledge.search(query, k=4),
-            *search_notes(self.db, self.services, self.actor, query, k=2),
-        ]
+        try:
+            found = [
+                *self.services.knowledge.search(query, k=4),
+                *search_notes(self.db, self.services, self.actor, query, k=2),
+            ]
+        except Exception:
+            logger.warning("chat search unavailable", exc_info=True)
+            return {"error": "the guidance search is unavailable right now"}
         results = []
         for result in found:
             if not wanted & content_words(f"{result.title} {result.text}"):
