@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant import __version__
 from assistant.audit.api import router as audit_router
 from assistant.auth import ensure_bootstrap_staff, principal_for_key
+from assistant.chat.api import router as chat_router
 from assistant.config import Settings, get_settings
 from assistant.db import (
     build_engine,
@@ -25,7 +26,7 @@ from assistant.db import (
     upgrade_database,
 )
 from assistant.drafting.api import router as agendas_router
-from assistant.drafting.llm import build_plan_drafter
+from assistant.drafting.llm import build_chat_model, build_plan_drafter
 from assistant.drafting.llm_agenda import build_agenda_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
@@ -140,6 +141,7 @@ def build_services(
         knowledge=knowledge,
         notes_index=NoteIndex(store.client, embedder),
         pairing_rationale=pairing_rationale or build_rationale_writers(settings),
+        chat_model=build_chat_model(settings),
     )
 
 
@@ -253,6 +255,7 @@ def create_app(
         knowledge_router,
         agendas_router,
         pairing_router,
+        chat_router,
     ):
         app.include_router(router)
 

@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = None
     embeddings_dimension: int = Field(default=1536, ge=8, le=8192)
 
+    # Chat. A message longer than chat_max_message_chars, or a request with more than
+    # chat_max_messages messages, is refused with a 400 in OpenAI's error shape. The
+    # assistant reads only the newest chat_history_messages messages and, of those, as
+    # many of the newest as fit in chat_history_chars; older turns are dropped.
+    chat_max_message_chars: int = Field(default=8000, ge=100, le=200_000)
+    chat_max_messages: int = Field(default=200, ge=1, le=10_000)
+    chat_history_messages: int = Field(default=24, ge=2, le=1000)
+    chat_history_chars: int = Field(default=24_000, ge=1000, le=1_000_000)
+
     # Plan health thresholds (days); programs can tune how early to warn.
     health_due_soon_days: int = Field(default=14, ge=1)
     health_severely_overdue_days: int = Field(default=14, ge=1)

@@ -9,6 +9,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from langchain_core.language_models import BaseChatModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -56,6 +57,8 @@ class AppServices:
     knowledge: KnowledgeBase
     notes_index: NoteIndex
     pairing_rationale: RationaleWriters
+    # The configured OpenAI-compatible model for chat's tool calling; None: offline only.
+    chat_model: BaseChatModel | None = None
 
 
 def get_services(request: Request) -> AppServices:

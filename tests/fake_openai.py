@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import socket
 import threading
 import time
@@ -26,13 +27,15 @@ from assistant.retrieval.embeddings import WordOverlapEmbedder
 
 @dataclass(frozen=True)
 class ChatReply:
-    """One scripted answer to a chat completion: content, an HTTP error, or a refusal,
-    sent after `delay` seconds (longer than the client's timeout makes it a timeout)."""
+    """One scripted answer to a chat completion: content, an HTTP error, a refusal, or
+    tool calls (name and arguments each), sent after `delay` seconds (longer than the
+    client's timeout makes it a timeout)."""
 
     content: str = ""
     status: int = 200
     refusal: str | None = None
     delay: float = 0.0
+    tool_calls: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 @dataclass
@@ -42,6 +45,9 @@ class FakeOpenAI:
     requests: list[dict[str, Any]] = field(default_factory=list)
     embedder: WordOverlapEmbedder = field(default_factory=lambda: WordOverlapEmbedder(64))
     chat_replies: list[ChatReply] = field(default_factory=list)
+    # Requests that offer tools (the chat assistant's) are answered from this script,
+    # so a test can script the chat and the plan drafter behind it independently.
+    tool_replies: list[ChatReply] = field(default_factory=list)
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -54,6 +60,21 @@ _completion_ids = itertools.count(1)
 def _chat_completion(body: dict[str, Any], reply: ChatReply) -> dict[str, Any]:
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body["messages"])
     completion_tokens = len(reply.content.split())
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": None if reply.refusal else reply.content,
+        "refusal": reply.refusal,
+    }
+    if reply.tool_calls:
+        message["content"] = reply.content or None
+        message["tool_calls"] = [
+            {
+                "id": f"call_{index}",
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(arguments)},
+            }
+            for index, (name, arguments) in enumerate(reply.tool_calls)
+        ]
     return {
         "id": f"chatcmpl-fake-{next(_completion_ids)}",
         "object": "chat.completion",
@@ -62,12 +83,8 @@ def _chat_completion(body: dict[str, Any], reply: ChatReply) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": None if reply.refusal else reply.content,
-                    "refusal": reply.refusal,
-                },
-                "finish_reason": "stop",
+                "message": message,
+                "finish_reason": "tool_calls" if reply.tool_calls else "stop",
             }
         ],
         "usage": {
@@ -119,10 +136,11 @@ def _app(state: FakeOpenAI) -> FastAPI:
                 "auth": request.headers.get("authorization"),
             }
         )
-        if not state.chat_replies:
+        script = state.tool_replies if "tools" in body else state.chat_replies
+        if not script:
             reply = ChatReply(status=500, content="the test scripted no more replies")
         else:
-            reply = state.chat_replies.pop(0)
+            reply = script.pop(0)
         if reply.delay:
             await asyncio.sleep(reply.delay)
         if reply.status != 200:

@@ -42,6 +42,7 @@ class World:
     note: JSON
     talking_point: JSON
     run: JSON
+    conversation: JSON
 
     @property
     def item(self) -> JSON:
@@ -84,6 +85,7 @@ class World:
             "talking_point": self.talking_point["id"],
             "run": self.run["id"],
             "suggestion": self.run["suggestions"][0]["id"],
+            "conversation": self.conversation["id"],
         }
         return ids[name]
 
@@ -150,6 +152,21 @@ def world(api: Api) -> World:
         ),
         201,
     )
+    conversation = expect(
+        api.call(
+            "POST", "/v1/chat/conversations", key=mentee["api_key"], json={"title": "Planning"}
+        ),
+        201,
+    )
+    expect(
+        api.call(
+            "POST",
+            f"/v1/chat/conversations/{conversation['id']}/messages",
+            key=mentee["api_key"],
+            json={"content": "hello"},
+        ),
+        201,
+    )
     staff_id = expect(api.call("GET", "/v1/me"), 200)["id"]
     return World(
         api=api,
@@ -164,6 +181,7 @@ def world(api: Api) -> World:
         note=note,
         talking_point=talking_point,
         run=run,
+        conversation=conversation,
     )
 
 
@@ -435,6 +453,49 @@ def _document_deleted(r: Response, w: World, who: str, sent: Any) -> None:
     assert r.json()["removed"] == []  # nothing by that name was uploaded in this world
 
 
+def _models_listed(r: Response, w: World, who: str, sent: Any) -> None:
+    assert {m["id"] for m in r.json()["data"]} == {"tandem", "tandem-offline"}
+
+
+def _chat_completed(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["object"] == "chat.completion" and body["choices"][0]["message"]["content"]
+    # The exchange is stored in a conversation of the caller's own.
+    stored = expect(w.as_(who, "GET", f"/v1/chat/conversations/{body['conversation_id']}"), 200)
+    assert stored["owner_id"] == w.caller_id(who)
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant"]
+
+
+def _conversations_listed(r: Response, w: World, who: str, sent: Any) -> None:
+    # Staff see only shared conversations, and this world shares none.
+    expected = [w.conversation["id"]] if who == "member" else []
+    assert _ids(r.json()) == expected
+
+
+def _conversation_created(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["owner_id"] == w.caller_id(who) and body["title"] == sent["title"]
+
+
+def _conversation_read(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    assert body["id"] == w.conversation["id"] and body["owner_id"] == w.mentee["id"]
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant"]
+    assert body["messages"][0]["content"] == "hello"
+
+
+def _conversation_patched(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["title"] == sent["title"]
+
+
+def _conversation_deleted(r: Response, w: World, who: str, sent: Any) -> None:
+    expect(w.as_(who, "GET", f"/v1/chat/conversations/{w.conversation['id']}"), 404)
+
+
+def _message_posted(r: Response, w: World, who: str, sent: Any) -> None:
+    assert r.json()["role"] == "assistant" and r.json()["content"]
+
+
 def _liveness(r: Response, w: World, who: str, sent: Any) -> None:
     body = r.json()
     assert body["status"] == "ok" and body["database"]["reachable"] is True
@@ -610,6 +671,29 @@ ENDPOINTS = [
         lambda w: {"name": "program-faq.md", "text": "# FAQ\n\nSessions run for an hour."},
     ),
     E("DELETE", "/v1/knowledge/documents/{id}", "document", 200, *STAFF_ONLY, _document_deleted),
+    E("GET", "/v1/models", None, 403, 200, 200, _models_listed),
+    E(
+        "POST", "/v1/chat/completions", None, 403, 200, 200, _chat_completed,
+        lambda w: {"model": "tandem-offline", "messages": [{"role": "user", "content": "hello"}]},
+    ),
+    E("GET", "/v1/chat/conversations", None, 200, 200, 200, _conversations_listed),
+    E(
+        "POST", "/v1/chat/conversations", None, 403, 201, 201, _conversation_created,
+        lambda w: {"title": "Thursday prep"},
+    ),
+    E("GET", "/v1/chat/conversations/{id}", "conversation", 404, 200, 404, _conversation_read),
+    E(
+        "PATCH", "/v1/chat/conversations/{id}", "conversation", 404, 200, 404,
+        _conversation_patched, lambda w: {"title": "Renamed"},
+    ),
+    E(
+        "DELETE", "/v1/chat/conversations/{id}", "conversation", 404, 204, 404,
+        _conversation_deleted,
+    ),
+    E(
+        "POST", "/v1/chat/conversations/{id}/messages", "conversation", 404, 201, 404,
+        _message_posted, lambda w: {"content": "what can you do?"},
+    ),
     E("GET", "/health", None, 200, 200, 200, _liveness),
     E("GET", "/metrics", None, 200, 200, 200, _metrics),
 ]  # fmt: skip
@@ -641,7 +725,9 @@ def test_access_matrix(world: World, endpoint: Endpoint, who: str) -> None:
     if expected == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
     elif expected >= 400:
-        assert response.json()["detail"]
+        body = response.json()
+        # REST routes answer {"detail"}; the OpenAI-compatible ones OpenAI's error shape.
+        assert body.get("detail") or body["error"]["message"]
     else:
         endpoint.check(response, world, who, sent)
 

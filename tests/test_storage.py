@@ -40,10 +40,12 @@ def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> 
         "audit_events",
         "pairing_runs",
         "embedding_cache",
+        "chat_conversations",
+        "chat_messages",
         "alembic_version",
     } <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
 
 
 def test_a_rejected_multi_row_write_leaves_nothing_behind(api: Api) -> None:

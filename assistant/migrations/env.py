@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 import assistant.audit.models
+import assistant.chat.models
 import assistant.matching.models
 import assistant.pairing.models
 import assistant.people.models

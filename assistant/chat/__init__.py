@@ -1,0 +1,1 @@
+"""Chat: stored conversations, the offline assistant, the OpenAI-compatible endpoint."""

@@ -1,0 +1,378 @@
+"""Reading a chat message without a model: which intent it has, and the plan slots in it.
+
+Everything the offline assistant understands is in the tables below, so a reader can see
+(and a test can pin) what phrasing works. Patterns are matched against the lower-cased
+message; the first intent in table order whose pattern matches wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Intent = Literal[
+    "cancel",
+    "accept",
+    "log_progress",
+    "prepare_session",
+    "revise",
+    "explain",
+    "draft_plan",
+    "small_talk",
+    "guidance",
+]
+
+# Order is priority: "thanks, looks good, accept it" is an acceptance, not small talk;
+# "make it 6 weeks" is a revision even though it mentions a duration.
+INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
+    ("cancel", (r"^\s*(never ?mind|cancel|stop|forget (it|that)|not now)\b",)),
+    (
+        "accept",
+        (
+            r"\baccept\b",
+            r"\bapprove\b",
+            r"\blooks? (good|great|fine|right|perfect)\b",
+            r"\bsounds (good|great|right)\b",
+            r"\blgtm\b",
+            r"\blet'?s (go with|do) (it|this|that)\b",
+            r"\b(i'?ll|we'?ll) take it\b",
+            r"\bconfirm (it|the plan|my plan)\b",
+        ),
+    ),
+    (
+        "log_progress",
+        (
+            r"\bmark\b.*\b(done|complete|completed|finished|in progress|started|blocked)\b",
+            r"\b(finished|completed|done with|did|started|starting|begun|stuck on|blocked on)"
+            r"\b.*\bmilestone\b",
+            r"\bmilestone\b.*\b(is|as)\s+(done|complete|finished|in progress|blocked)\b",
+            r"\b(finished|completed|done with|started|stuck on)\s*[\"'\u201c\u2018]",
+        ),
+    ),
+    (
+        "prepare_session",
+        (
+            r"\b(get|make) (me|us) ready for\b",
+            r"\bprep(are)?( me| us)? for\b.*\bwith\b",
+            r"\bprep(are)?\b.*\b(session|meeting|1:1|one-on-one|catch-up)\b",
+            r"\bagenda\b",
+            r"\bnext session\b",
+        ),
+    ),
+    (
+        "revise",
+        (
+            r"\bmake it\b",
+            r"\b(shorter|longer|quicker|faster|slower)\b",
+            r"\bfewer hours\b",
+            r"\b(less|more) time\b",
+            r"\bonly (have|got)\b",
+            r"\bfocus on\b",
+            r"\bstart with\b",
+            r"\bprioriti[sz]e\b",
+            r"\brevise\b",
+            r"\bchange (the|my|it)\b",
+            r"\b(finish|be done|done) (in|within)\b",
+            r"\binstead\b",
+        ),
+    ),
+    (
+        "explain",
+        (
+            r"\bexplain\b",
+            r"\bwalk me through\b",
+            r"\bshow me (my|the) plan\b",
+            r"\bwhat('?s| is) (in )?(my|the) plan\b",
+            r"\bwhy (this|that|these|those|the)\b",
+            r"\btell me (more )?about (my|the|this) plan\b",
+            r"\bsummar(y|ise|ize)\b",
+            r"\b(my|the) (plan|milestones)\b.*\?\s*$",
+        ),
+    ),
+    (
+        "draft_plan",
+        (
+            r"\bplan\b",
+            r"\bi( really)? (want|would like|'d like|hope|need|wish) to\b",
+            r"\bhelp me (to )?(become|get|grow|improve|learn|build|develop)\b",
+            r"\bbecome an?\b",
+            r"\bget better at\b",
+            r"\bimprove (my|at)\b",
+            r"\bwhere (do|should|can) i (start|begin)\b",
+            r"\bmy goal\b",
+            r"\bgoal is\b",
+        ),
+    ),
+    (
+        "small_talk",
+        (
+            r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|thanks?|thank you"
+            r"|cheers|bye|goodbye|ok|okay)\b[\s\w,!.]{0,20}$",
+            r"\bwho are you\b",
+            r"\bwhat can you do\b",
+            r"^\s*help\s*[!?.]*\s*$",
+        ),
+    ),
+    (
+        "guidance",
+        (
+            r"\?\s*$",
+            r"^\s*(how|what|why|when|where|which|who|should|can|could|is|are|do|does|any)\b",
+            r"\b(tips?|advice|guidance|best practices?|notes?|ideas?)\b",
+        ),
+    ),
+)
+_COMPILED = tuple((intent, tuple(re.compile(p) for p in ps)) for intent, ps in INTENT_PATTERNS)
+_NEGATED_ACCEPT = re.compile(
+    r"\b(don'?t|do not|not yet|never|no|won'?t|can'?t|isn'?t|doesn'?t)\b[^.!?]{0,30}"
+    r"\b(accept|approve|good|right|fine|take it)\b"
+)
+
+
+def classify(text: str) -> Intent:
+    """The intent of one message; anything unrecognised is a guidance question (which
+    answers from the library or says it found nothing), never an action."""
+    lowered = " ".join(text.lower().split())
+    for intent, patterns in _COMPILED:
+        if intent == "accept" and _NEGATED_ACCEPT.search(lowered):
+            continue
+        if any(p.search(lowered) for p in patterns):
+            return intent
+    return "guidance"
+
+
+# ---- skills -----------------------------------------------------------------------
+
+# Words people use for each skill slug of the shared vocabulary. Specific phrases come
+# before general ones in a row; across rows the earliest mention in the message wins.
+SKILL_WORDS: tuple[tuple[str, str], ...] = (
+    ("presentation_design", r"presentation design|slides?|slide decks?|decks?"),
+    (
+        "public_speaking",
+        r"public speaking|speaking|speaker|present(ing|ations?)?( at)?|talks?|all-hands"
+        r"|keynotes?|stage fright",
+    ),
+    (
+        "technical_leadership",
+        r"tech(nical)? lead(er|ership)?|lead engineer|staff engineer|lead (a|the|my) team"
+        r" technically|technical direction",
+    ),
+    ("delegation", r"delegat\w*"),
+    ("stakeholder_management", r"stakeholders?( management)?|managing up"),
+    ("code_review", r"code reviews?|reviewing (code|pull requests|prs)|pull requests?"),
+    ("system_design", r"system design|architecture|distributed systems|designing systems"),
+    ("negotiation", r"negotiat\w*|salary"),
+    ("time_management", r"time management|manag(e|ing) my time|procrastinat\w*|deadlines"),
+    ("giving_feedback", r"giv(e|ing) (better )?feedback|feedback to (others|my|people)"),
+    ("receiving_feedback", r"receiv(e|ing) feedback|tak(e|ing) feedback|criticism"),
+    ("networking", r"network(ing)?|making connections"),
+    ("writing", r"writing|write (better|docs|design docs|clearly)|documentation"),
+    ("data_analysis", r"data analy\w*|analytics|sql|analy[sz]\w* data"),
+    ("project_management", r"project manage\w*|manag(e|ing) projects|running projects"),
+    (
+        "people_management",
+        r"people management|manag(e|ing) (people|a team)|(engineering|line|people) manager"
+        r"|become a manager",
+    ),
+    ("conflict_resolution", r"conflicts?( resolution)?|difficult conversations"),
+    ("strategic_thinking", r"strateg\w*"),
+    ("digital_tools", r"digital tools|new tools|ai tools|automation"),
+    ("coaching", r"coach\w*|mentor(ing)? others"),
+)
+_SKILL_PATTERNS = tuple(
+    (slug, re.compile(rf"\b(?:{words}|{slug.replace('_', ' ')})\b")) for slug, words in SKILL_WORDS
+)
+
+
+def skill_in(text: str) -> str | None:
+    lowered = text.lower()
+    found: list[tuple[int, int, int, str]] = []
+    for order, (slug, pattern) in enumerate(_SKILL_PATTERNS):
+        hit = pattern.search(lowered)
+        if hit:
+            found.append((hit.start(), -len(hit.group(0)), order, slug))
+    return min(found)[3] if found else None
+
+
+# ---- numbers, durations, hours, levels ---------------------------------------------
+
+NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+    "a couple of": 2, "a few": 3, "an": 1, "a": 1, "half an": 0.5, "half a": 0.5,
+}  # fmt: skip
+_NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted(map(re.escape, NUMBER_WORDS), key=len)[::-1]) + ")"
+WEEKS_PER = {"week": 1.0, "month": 30.44 / 7, "year": 52.0, "quarter": 13.0}
+_HOURS = re.compile(rf"\b{_NUM}\s*(?:hours?|hrs?|h)\s*(?:a|per|each|every|/|in a)\s*(month|week)\b")
+_HORIZON = re.compile(rf"\b{_NUM}\s*(weeks?|months?|years?|quarters?)\b")
+_NEXT_QUARTER = re.compile(r"\b(next|this) quarter\b")
+_BARE_NUMBER = re.compile(r"^\D*?(\d+(?:\.\d+)?)\D*$")
+_LEVEL_RANGE = re.compile(r"\bfrom (?:level )?([1-5])\b.{0,20}?\bto (?:level )?([1-5])\b")
+_LEVEL_NUMBER = re.compile(
+    r"\b(?:level\s*)?([1-5])(?:\s*/\s*5|\s+out of\s+5)?\b"
+    r"(?!\s*(?:h|hours?|weeks?|months?|years?))"
+)
+LEVEL_WORDS: tuple[tuple[str, int], ...] = (
+    ("can teach", 5), ("expert", 5), ("advanced", 4), ("proficient", 4), ("strong", 4),
+    ("intermediate", 3), ("practitioner", 3), ("competent", 3), ("comfortable", 3),
+    ("beginner", 2), ("basic", 2), ("some experience", 2), ("novice", 1), ("aware", 1),
+    ("none", 1), ("no experience", 1), ("never", 1),
+)  # fmt: skip
+MAX_HORIZON_WEEKS = 156
+
+
+def _number(text: str) -> float:
+    key = text.lower()
+    return float(NUMBER_WORDS[key]) if key in NUMBER_WORDS else float(text)
+
+
+def hours_in(text: str) -> int | None:
+    """Hours a month named in the text ("2 hours a week" is about 9 a month)."""
+    found = _HOURS.search(text.lower())
+    if not found:
+        return None
+    amount = _number(found.group(1)) * (WEEKS_PER["month"] if found.group(2) == "week" else 1)
+    return max(1, min(160, round(amount)))
+
+
+def horizon_in(text: str) -> int | None:
+    """Weeks named in the text ("in a year" is 52), ignoring the "a month" of "4 hours a
+    month", which is a rate, not a deadline."""
+    lowered = _HOURS.sub(" ", text.lower())
+    if _NEXT_QUARTER.search(lowered):
+        return 13
+    found = _HORIZON.search(lowered)
+    if not found:
+        return None
+    unit = found.group(2).rstrip("s")
+    weeks = _number(found.group(1)) * WEEKS_PER[unit]
+    return max(1, min(MAX_HORIZON_WEEKS, round(weeks)))
+
+
+def bare_number(text: str) -> float | None:
+    found = _BARE_NUMBER.match(text.strip())
+    return float(found.group(1)) if found else None
+
+
+def levels_in(text: str) -> tuple[int | None, int | None]:
+    """(current, target) when the text names both ("from 2 to 4"), else (None, None)."""
+    found = _LEVEL_RANGE.search(text.lower())
+    return (int(found.group(1)), int(found.group(2))) if found else (None, None)
+
+
+def level_in(text: str) -> int | None:
+    """One skill level, as a number 1-5 or a word ("beginner" is 2)."""
+    lowered = _HOURS.sub(" ", text.lower())
+    lowered = _HORIZON.sub(" ", lowered)
+    found = _LEVEL_NUMBER.search(lowered)
+    if found:
+        return int(found.group(1))
+    for word, level in LEVEL_WORDS:
+        if re.search(rf"\b{word}\b", lowered):
+            return level
+    return None
+
+
+# ---- the goal itself ---------------------------------------------------------------
+
+_LEADING = re.compile(
+    r"^(?:(?:hi|hello|hey|so|ok|okay|well|please|tandem)\b[\s,!.:-]*)*"
+    r"(?:(?:can|could|would) you\s+)?(?:please\s+)?"
+    r"(?:(?:help me|draft (?:me )?a plan|make (?:me )?a plan|i want a plan|i need a plan)"
+    r"\s*(?:to|for|so i can|so that i can)?\s*)?"
+    r"(?:i(?: really)? (?:want|would like|'d like|hope|need|wish|plan) to\s+"
+    r"|my goal is(?: to)?\s+|the goal is(?: to)?\s+|i'?m (?:trying|hoping|aiming) to\s+)?",
+    re.IGNORECASE,
+)
+_TRAILING = re.compile(
+    r"[,;.!\s-]*(?:(?:so )?(?:where|how) (?:do|should|can) i (?:start|begin)"
+    r"|what (?:should|do) i do(?: first)?|any (?:tips|ideas|advice)|can you help"
+    r"|help me)\??[.!\s]*$",
+    re.IGNORECASE,
+)
+_PLAN_WORDS_TEXT = (
+    "a an the me my plan development draft make create new please for to can you could "
+    "would i want need like help start"
+)
+_PLAN_WORDS = frozenset(_PLAN_WORDS_TEXT.split())
+MAX_GOAL_CHARS = 300
+
+
+def goal_text(text: str) -> str | None:
+    """The goal a plan request states, in the person's words ("I want to become a tech
+    lead in a year, where do I start?" -> "Become a tech lead in a year"); None when the
+    message only asks for a plan without saying what for."""
+    sentence = " ".join(text.split())
+    sentence = _TRAILING.sub("", sentence)
+    sentence = _LEADING.sub("", sentence).strip(" ,.;:!?-")
+    words = re.findall(r"[a-z'-]+", sentence.lower())
+    meaningful = [w for w in words if w not in _PLAN_WORDS]
+    if len(meaningful) < 2 and skill_in(sentence) is None:
+        return None
+    sentence = sentence[:MAX_GOAL_CHARS].rstrip()
+    return sentence[0].upper() + sentence[1:] if sentence else None
+
+
+# ---- milestones and sessions -------------------------------------------------------
+
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3,
+    "4th": 3, "fifth": 4, "5th": 4, "sixth": 5, "6th": 5, "last": -1, "final": -1,
+}  # fmt: skip
+_ORDINAL = re.compile(r"\b(" + "|".join(ORDINALS) + r")\b")
+_MILESTONE_NUMBER = re.compile(r"\bmilestone\s*(?:#|no\.?|number)?\s*(\d{1,2})\b")
+# Double or curly quotes anywhere; a straight single quote only around words, so the
+# apostrophes of "I've" and "don't" are not read as quotes.
+_QUOTED = re.compile(
+    r"[\"\u201c\u2018]([^\"\u201d\u2019]{3,200})[\"\u201d\u2019]|(?:^|(?<=\s))'([^']{3,200})'(?=\W|$)"
+)
+
+MilestoneStatus = Literal["done", "in_progress", "blocked", "dropped"]
+_STATUS_WORDS: tuple[tuple[MilestoneStatus, str], ...] = (
+    ("blocked", r"\b(blocked|stuck)\b"),
+    ("dropped", r"\b(drop|dropped|skip|skipped|abandon\w*)\b"),
+    ("in_progress", r"\b(started|starting|begun|working on|in progress|underway)\b"),
+    ("done", r"\b(done|finished|completed?|did|achieved|reached|nailed)\b"),
+)
+
+
+def milestone_status_in(text: str) -> MilestoneStatus:
+    lowered = text.lower()
+    for status, pattern in _STATUS_WORDS:
+        if re.search(pattern, lowered):
+            return status
+    return "done"
+
+
+@dataclass(frozen=True)
+class MilestonePointer:
+    """How a message points at a milestone: by position (0-based, -1 last) or words."""
+
+    index: int | None
+    quoted: str | None
+
+
+def milestone_pointer(text: str) -> MilestonePointer:
+    lowered = text.lower()
+    quoted = _QUOTED.search(text)
+    number = _MILESTONE_NUMBER.search(lowered)
+    ordinal = _ORDINAL.search(lowered)
+    index = int(number.group(1)) - 1 if number else ORDINALS[ordinal.group(1)] if ordinal else None
+    said = (quoted.group(1) or quoted.group(2)) if quoted else None
+    return MilestonePointer(index=index, quoted=said)
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekday_in(text: str) -> int | None:
+    lowered = text.lower()
+    for number, name in enumerate(WEEKDAYS):
+        if re.search(rf"\b{name[:3]}(?:{name[3:]})?\b", lowered):
+            return number
+    return None
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
