@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from assistant.auth import Principal, create_staff_key
-from assistant.retrieval.api import search_notes
+from assistant.sessions.service import search_notes
 from assistant.web import AppServices
 
 from .support import STAFF_KEY, Api, expect
@@ -163,7 +163,7 @@ def test_randomized_no_principal_ever_finds_a_note_they_may_not_read(
                 for method in ("hybrid", "dense", "lexical"):
                     found = search_notes(
                         db,
-                        services,
+                        services.notes_index,
                         principal,
                         note.secret,
                         k=10,

@@ -40,9 +40,8 @@ from assistant.plans.service import (
     revise_plan,
     visible_plan,
 )
-from assistant.retrieval.api import search_notes
 from assistant.retrieval.models import SearchResult
-from assistant.sessions.service import list_sessions
+from assistant.sessions.service import list_sessions, search_notes
 from assistant.web import AppServices
 
 logger = logging.getLogger("tandem.chat")
@@ -831,7 +830,7 @@ class OfflineAssistant:
         wanted = content_words(message)
         try:
             guidance = self.services.knowledge.search(message, k=3)
-            notes = search_notes(self.db, self.services, self.actor, message, k=2)
+            notes = search_notes(self.db, self.services.notes_index, self.actor, message, k=2)
         except Exception:
             # A vector store that is down costs this answer, not the conversation.
             logger.warning("chat search unavailable", exc_info=True)

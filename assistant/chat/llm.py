@@ -45,8 +45,7 @@ from assistant.plans.service import (
     revise_plan,
     visible_plan,
 )
-from assistant.retrieval.api import search_notes
-from assistant.sessions.service import list_sessions
+from assistant.sessions.service import list_sessions, search_notes
 from assistant.web import AppServices
 
 logger = logging.getLogger("tandem.chat.llm")
@@ -256,7 +255,7 @@ class ToolBox:
         try:
             found = [
                 *self.services.knowledge.search(query, k=4),
-                *search_notes(self.db, self.services, self.actor, query, k=2),
+                *search_notes(self.db, self.services.notes_index, self.actor, query, k=2),
             ]
         except Exception:
             logger.warning("chat search unavailable", exc_info=True)

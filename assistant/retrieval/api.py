@@ -5,12 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from assistant.auth import Principal
 from assistant.errors import InvalidField
-from assistant.matching.service import list_matches, visible_match
 from assistant.retrieval.models import (
     DocumentIn,
     IngestReport,
@@ -19,49 +15,14 @@ from assistant.retrieval.models import (
     SearchResult,
     SearchScope,
 )
-from assistant.retrieval.notes import NoteAccess
 from assistant.retrieval.service import Filters, fuse
-from assistant.sessions.models import Note
+from assistant.sessions.service import search_notes
 from assistant.vocabulary import CareerStage, Mode, Skill, Topic
-from assistant.web import DB, AppServices, Caller, Services, StaffCaller
+from assistant.web import DB, Caller, Services, StaffCaller
 
 router = APIRouter(prefix="/v1/knowledge", tags=["knowledge"])
 
 UPLOADS_ROOT = "uploads"
-
-
-def note_access(db: Session, caller: Principal) -> NoteAccess:
-    """The caller in the terms of the note rule: staff, or a member of these matches."""
-    key = f"{caller.kind}:{caller.id}"
-    if caller.is_staff:
-        return NoteAccess(principal_key=key, is_staff=True)
-    matches = list_matches(db, actor=caller)
-    return NoteAccess(principal_key=key, is_staff=False, match_ids=tuple(m.id for m in matches))
-
-
-def search_notes(
-    db: Session,
-    services: AppServices,
-    caller: Principal,
-    query: str,
-    *,
-    k: int,
-    method: SearchMethod = "hybrid",
-    match_id: str | None = None,
-) -> list[SearchResult]:
-    """Notes the caller may read, best first. Shared by the search route, drafting and
-    chat, so every reader of notes goes through the same rule."""
-    if match_id is not None:
-        visible_match(db, caller, match_id)  # 404 for a match the caller cannot see
-    found = services.notes_index.search(
-        query, access=note_access(db, caller), k=k, method=method, only_match=match_id
-    )
-    # A note deleted while the vector store was unreachable may still have vectors;
-    # the database decides what exists.
-    existing = set(
-        db.scalars(select(Note.id).where(Note.id.in_([r.note_id for r in found if r.note_id])))
-    )
-    return [r for r in found if r.note_id in existing]
 
 
 @router.get("/search", response_model=SearchResponse)
@@ -90,7 +51,9 @@ def search(
     if scope in ("guidance", "all"):
         guidance = services.knowledge.search(q, k=k, filters=filters, method=method)
     if scope in ("notes", "all"):
-        notes = search_notes(db, services, caller, q, k=k, method=method, match_id=match_id)
+        notes = search_notes(
+            db, services.notes_index, caller, q, k=k, method=method, match_id=match_id
+        )
     results = fuse([guidance, notes], k) if scope == "all" else guidance or notes
     return SearchResponse(query=q, method=method, results=results)
 

@@ -11,8 +11,8 @@ from assistant.audit.service import record_event
 from assistant.auth import Principal
 from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import WORKING_STATUSES, Match
-from assistant.matching.service import is_member, member_ids, visible_match
-from assistant.retrieval.models import SearchResult
+from assistant.matching.service import is_member, list_matches, member_ids, visible_match
+from assistant.retrieval.models import SearchMethod, SearchResult
 from assistant.retrieval.notes import IndexedNote, NoteAccess, NoteIndex
 from assistant.sessions.models import (
     ActionItem,
@@ -385,3 +385,37 @@ def shared_open_action_items(session: Session, *, match_id: str) -> list[ActionI
             .order_by(ActionItem.due_date, ActionItem.created_at, ActionItem.id)
         )
     )
+
+
+def note_access(session: Session, caller: Principal) -> NoteAccess:
+    """The caller in the terms of the note rule: staff, or a member of these matches."""
+    key = f"{caller.kind}:{caller.id}"
+    if caller.is_staff:
+        return NoteAccess(principal_key=key, is_staff=True)
+    matches = list_matches(session, actor=caller)
+    return NoteAccess(principal_key=key, is_staff=False, match_ids=tuple(m.id for m in matches))
+
+
+def search_notes(
+    session: Session,
+    notes_index: NoteIndex,
+    caller: Principal,
+    query: str,
+    *,
+    k: int,
+    method: SearchMethod = "hybrid",
+    match_id: str | None = None,
+) -> list[SearchResult]:
+    """Notes the caller may read, best first. Shared by the search route and chat, so
+    every reader of notes goes through the same rule, inside the vector query."""
+    if match_id is not None:
+        visible_match(session, caller, match_id)  # 404 for a match the caller cannot see
+    found = notes_index.search(
+        query, access=note_access(session, caller), k=k, method=method, only_match=match_id
+    )
+    # A note deleted while the vector store was unreachable may still have vectors;
+    # the database decides what exists.
+    existing = set(
+        session.scalars(select(Note.id).where(Note.id.in_([r.note_id for r in found if r.note_id])))
+    )
+    return [r for r in found if r.note_id in existing]
