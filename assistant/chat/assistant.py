@@ -245,7 +245,16 @@ class OfflineAssistant:
         if pending is not None:
             if intent == "cancel":
                 return Reply("All right, I've set the plan aside; nothing was changed.", "cancel")
-            if _answers_the_question(message, pending) or intent in ("draft_plan", "revise"):
+            answered = _answers_the_question(message, pending)
+            if pending == "match":
+                # Any text is a candidate answer to "which match"; only one that names a
+                # match is, or the user could never ask anything else until they did. A
+                # real question ("how do I give feedback to a peer?") is a side question
+                # even when it mentions a partner or a mode.
+                answered = not intents.is_question(message) and (
+                    self._pick_match(self._working_matches(), message) is not None
+                )
+            if answered or intent in ("draft_plan", "revise"):
                 return self._plan_dialog(history)
             if intent in ("guidance", "small_talk"):
                 # A side question mid-dialog: answer it, then ask again, so the question
@@ -374,8 +383,10 @@ class OfflineAssistant:
                 return self._ask(slot, filled, notes)
         match = self._pick_match(matches, filled.match_hint)
         if match is None:
-            options = "; ".join(f"with {self._others(m)} ({m.mode})" for m in matches)
-            return self._ask("match", filled, [], options=options)
+            options = " or ".join(
+                f"your {m.mode.replace('_', '-')} match with {self._others(m)}" for m in matches
+            )
+            return self._ask("match", filled, [], options=f"{options}? Say a name.")
         return self._draft(me, filled, match, from_profile=from_profile, notes=notes)
 
     def _fill_from_profile(
@@ -387,18 +398,18 @@ class OfflineAssistant:
             level = next((s.level for s in me.skills if s.skill == slots.skill), None)
             if slots.current_level is None and level is not None:
                 changes["current_level"] = level
-                notes.append(f"your current level in {_skill_name(slots.skill)} ({level})")
+                notes.append("your current level")
             goal = next((g for g in me.goals if slots.skill in g.skills), None)
             if goal is not None:
                 if slots.target_level is None:
                     changes["target_level"] = goal.target_level
-                    notes.append(f"your target level ({goal.target_level})")
+                    notes.append("your target level")
                 if slots.horizon_weeks is None:
                     changes["horizon_weeks"] = goal.horizon_weeks
-                    notes.append(f"your horizon ({goal.horizon_weeks} weeks)")
+                    notes.append("your horizon")
         if slots.hours_per_month is None and me.hours_per_month > 0:
             changes["hours_per_month"] = round(me.hours_per_month)
-            notes.append(f"your time ({round(me.hours_per_month)} hours a month)")
+            notes.append("your hours a month")
         filled = replace(slots, **changes)
         if (
             filled.current_level is not None
@@ -434,7 +445,7 @@ class OfflineAssistant:
                 for member in m.members
                 if member.participant_id != self.actor.id
             )
-            or m.mode in said
+            or set(m.mode.split("_")) <= said
         ]
         return named[0] if len(named) == 1 else None
 
@@ -467,8 +478,9 @@ class OfflineAssistant:
                 f"I saved your goal “{goal.text}” to your profile (goal {goal.id}): "
                 f"{_skill_name(slots.skill or '')} from level {slots.current_level} to "
                 f"{slots.target_level} in {slots.horizon_weeks} weeks, with "
-                f"{slots.hours_per_month} hours a month."
-                + (f" From your profile I took {', '.join(notes)}." if notes else "")
+                f"{slots.hours_per_month} hours a month"
+                # Say where the numbers the user did not give came from, once.
+                + (f" (from your profile: {', '.join(notes)})." if notes else ".")
             )
         else:
             lines.append("I used the goals already in your profile.")

@@ -130,6 +130,18 @@ _NEGATED_ACCEPT = re.compile(
 )
 
 
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(how|what|why|when|where|which|who|should|can|could|is|are|do|does)\b"
+)
+SHORT_ANSWER_WORDS = 4
+
+
+def is_question(text: str) -> bool:
+    """A question rather than a short answer: "Robin?" answers, "how do I ...?" asks."""
+    lowered = " ".join(text.lower().split())
+    return len(lowered.split()) > SHORT_ANSWER_WORDS and _QUESTION.search(lowered) is not None
+
+
 def classify(text: str) -> Intent:
     """The intent of one message; anything unrecognised is a guidance question (which
     answers from the library or says it found nothing), never an action."""
