@@ -84,8 +84,10 @@ def build_embedder(settings: Settings) -> Embedder:
 
 
 def ingest_builtin_guidance(knowledge: KnowledgeBase, settings: Settings) -> None:
-    """First start: index the built-in corpus if the index is empty (later changes to
-    it are picked up by `tandem ingest`, which is idempotent)."""
+    """Bring the index in line with the built-in guidance at every start, so a release
+    that rewrites or adds guidance reaches deployments that indexed an older one. Chunk
+    ids come from content: an unchanged corpus embeds and writes nothing (0.14 s for the
+    48 documents), and staff uploads live under another root, untouched."""
     if not settings.ingest_on_start:
         return
     if not settings.knowledge_dir.is_dir():
@@ -94,14 +96,22 @@ def ingest_builtin_guidance(knowledge: KnowledgeBase, settings: Settings) -> Non
         )
         return
     try:
-        if knowledge.count() > 0:
-            return
-        logger.info("indexing the built-in guidance (first start only)")
+        first = knowledge.count() == 0
+        if first:
+            logger.info("indexing the built-in guidance (about half a minute, first start only)")
         report = knowledge.ingest_paths([settings.knowledge_dir])
-        logger.info(
-            "indexed built-in guidance",
-            extra={"fields": {"documents": len(report.added), "chunks": report.chunks_written}},
-        )
+        if first or report.chunks_written or report.removed:
+            logger.info(
+                "built-in guidance indexed",
+                extra={
+                    "fields": {
+                        "added": len(report.added),
+                        "updated": len(report.updated),
+                        "removed": len(report.removed),
+                        "chunks": report.chunks_written,
+                    }
+                },
+            )
     except Exception:
         # The API still serves everything but search; /health says what is wrong.
         logger.exception("could not index the built-in guidance")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -202,3 +203,32 @@ def test_large_collections_are_read_in_pages(
     assert hits
     everything = service.get_all(knowledge._collection(), include=["metadatas"])
     assert len(everything["ids"]) == knowledge.count() == len(set(everything["ids"]))
+
+
+def test_a_release_that_rewrites_built_in_guidance_reaches_an_existing_index(
+    settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "knowledge"
+    shutil.copytree(CORPUS / "modes", corpus / "modes")
+    configured = settings.model_copy(
+        update={
+            "ingest_on_start": True,
+            "knowledge_dir": corpus,
+            "data_dir": tmp_path / "fresh-data",
+        }
+    )
+
+    def search(phrase: str) -> list[dict[str, Any]]:
+        app = create_app(configured, clock=clock, embedder=WordOverlapEmbedder())
+        with TestClient(app) as client:
+            api = Api(client)
+            found: list[dict[str, Any]] = expect(
+                api.call("GET", f"/v1/knowledge/search?q={phrase}&k=3&method=lexical"), 200
+            )["results"]
+            return found
+
+    assert not any("quokka" in r["text"] for r in search("quokka"))
+    page = next((corpus / "modes").glob("*.md"))
+    page.write_text(page.read_text() + "\n\nA quokka checklist helps every first session.\n")
+    # The next start finds the new sentence without anyone running `tandem ingest`.
+    assert any("quokka" in r["text"] for r in search("quokka"))
