@@ -248,6 +248,41 @@ def test_a_mentor_gets_ready_for_thursday_with_sam(api: Api) -> None:
         assert item["title"] in reply
 
 
+def test_a_partner_nobody_is_called_is_said_back_not_guessed(api: Api) -> None:
+    mentor = api.mentor(name="Alex Kim")
+    lena = api.participant(name="Lena Fischer")
+    match = api.match("mentor", (mentor, "mentor"), (lena, "mentee"))
+    api.session(match, when="2027-03-04T15:00:00Z")
+    chat = Chat(api, mentor["api_key"])
+    reply = chat.say("get me ready for my next session with Sam")
+    assert "no open match with anyone called “Sam”" in reply and "Lena Fischer" in reply
+    assert chat.actions == []
+
+
+def test_what_did_we_agree_last_time_quotes_the_notes_this_reader_may_read(api: Api) -> None:
+    mentor = api.mentor(name="Alex Kim")
+    sam = api.participant(name="Sam Rivera")
+    match = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    earlier = api.session(match, when="2027-02-10T15:00:00Z")
+    last = api.session(match, when="2027-02-24T15:00:00Z")
+    api.note(earlier, "Talked about the opening.", key=mentor["api_key"])
+    promise = {"text": "Draft three slides", "owner_id": sam["id"], "due_date": "2027-03-09"}
+    for meeting in (earlier, last):
+        api.note(meeting, "Carried over.", key=mentor["api_key"], action_items=[promise])
+    api.note(last, "Agreed: Sam rehearses the demo twice.", key=mentor["api_key"])
+    api.note(last, "Sam seemed tired; ask gently.", key=mentor["api_key"], visibility="private")
+
+    reply = Chat(api, sam["api_key"]).say("What did we agree last time?")
+    assert "from the session on Wed 24 Feb 2027" in reply
+    assert "“Agreed: Sam rehearses the demo twice.”" in reply
+    assert "Talked about the opening." not in reply  # an older session
+    assert "seemed tired" not in reply  # the mentor's private note
+    # One promise carried over twice is one open line.
+    assert "- Sam Rivera: Draft three slides, due 2027-03-09 (2 times)" in reply
+    mentor_view = Chat(api, mentor["api_key"]).say("recap of our last session with Sam")
+    assert "“Sam seemed tired; ask gently.”" in mentor_view
+
+
 # ---- guidance and injection ----------------------------------------------------------------
 
 
@@ -581,6 +616,8 @@ def test_old_turns_beyond_the_budget_are_not_read(api: Api) -> None:
     [
         ("hello", "small_talk"),
         ("I want to become a tech lead in a year, where do I start?", "draft_plan"),
+        ("what did we agree last time?", "recap"),
+        ("what are my open action items", "recap"),
         ("make it 6 weeks", "revise"),
         ("I only have 2 hours a month", "revise"),
         ("focus on delegation first", "revise"),

@@ -41,7 +41,14 @@ from assistant.plans.service import (
     visible_plan,
 )
 from assistant.retrieval.models import SearchResult
-from assistant.sessions.service import list_sessions, search_notes
+from assistant.sessions.models import ActionItem
+from assistant.sessions.service import (
+    held,
+    list_notes,
+    list_sessions,
+    search_notes,
+    visible_action_items,
+)
 from assistant.web import AppServices
 
 logger = logging.getLogger("tandem.chat")
@@ -190,6 +197,7 @@ def _answers_the_question(text: str, asked: Slot) -> bool:
 # ---- quoting retrieved text ------------------------------------------------------------
 
 QUOTE_CHARS = 420
+MAX_RECAP_MATCHES = 3
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _STOPWORDS_TEXT = (
     "a an the and or of to in on for with at by from is are was were be been it this "
@@ -267,13 +275,14 @@ class OfflineAssistant:
                 )
                 side.text += f"\n\nBack to your plan: {question}"
                 return side
-            if intent not in ("accept", "log_progress", "prepare_session", "explain"):
+            if intent not in ("accept", "log_progress", "prepare_session", "recap", "explain"):
                 return Reply(f"Sorry, I didn't catch that. {last_assistant}", "draft_plan")
         handlers = {
             "cancel": lambda: Reply("Nothing is in progress, so nothing to cancel.", intent),
             "accept": lambda: self._accept(),
             "log_progress": lambda: self._log_progress(message),
             "prepare_session": lambda: self._prepare_session(message),
+            "recap": lambda: self._recap(message),
             "revise": lambda: self._revise(message, history),
             "explain": lambda: self._explain(message),
             "draft_plan": lambda: self._plan_dialog(history),
@@ -746,7 +755,9 @@ class OfflineAssistant:
 
     # -- sessions -------------------------------------------------------------------------------
 
-    def _prepare_session(self, message: str) -> Reply:
+    def _matches_meant(self, message: str) -> tuple[list[MatchOut], list[MatchOut], str | None]:
+        """(working matches, the ones the message names by a partner's name, a name after
+        "with" that is nobody's partner)."""
         matches = self._working_matches()
         said = intents.words(message)
         named = [
@@ -758,6 +769,22 @@ class OfflineAssistant:
                 if member.participant_id != self.actor.id
             )
         ]
+        partner = intents.partner_named(message)
+        unknown = partner if partner is not None and not named else None
+        return matches, named, unknown
+
+    def _nobody_called(self, name: str, matches: list[MatchOut], intent: str) -> Reply:
+        who = "; ".join(self._others(m) for m in matches) or "nobody yet"
+        return Reply(
+            f"You have no open match with anyone called “{name.title()}”, so I changed "
+            f"nothing. Your matches are with: {who}.",
+            intent,
+        )
+
+    def _prepare_session(self, message: str) -> Reply:
+        matches, named, unknown = self._matches_meant(message)
+        if unknown is not None:
+            return self._nobody_called(unknown, matches, "prepare_session")
         candidates = named or (matches if len(matches) == 1 else [])
         if not candidates:
             who = "; ".join(self._others(m) for m in matches) or "nobody yet"
@@ -832,6 +859,64 @@ class OfflineAssistant:
             "prepare_session",
             [{"type": "agenda_drafted", "session_id": row.id, "match_id": match.id}],
         )
+
+    # -- recap --------------------------------------------------------------------------------
+
+    def _recap(self, message: str) -> Reply:
+        """The latest session's notes the caller may read, quoted, and what is still open,
+        per match: "what did we agree last time?" is about us, not about the guidance."""
+        matches, named, unknown = self._matches_meant(message)
+        if unknown is not None:
+            return self._nobody_called(unknown, matches, "recap")
+        candidates = named or matches
+        if not candidates:
+            return Reply(
+                "You're not in an open match yet, so there are no sessions to recap.", "recap"
+            )
+        now = self.services.clock.now()
+        lines: list[str] = []
+        citations: list[dict[str, Any]] = []
+        for match in candidates[:MAX_RECAP_MATCHES]:
+            names = {m.participant_id: m.name for m in match.members}
+            lines.append(f"With {self._others(match)} ({match.mode} match {match.id}):")
+            past = [
+                row
+                for row in list_sessions(self.db, actor=self.actor, match_id=match.id)
+                if held(row, now)
+            ]
+            shown = False
+            for row in sorted(past, key=lambda r: r.scheduled_at, reverse=True):
+                notes = list_notes(self.db, actor=self.actor, session_id=row.id)
+                if not notes:
+                    continue
+                lines.append(f"  Last notes, from the session on {_day(row.scheduled_at)}:")
+                for note in notes:
+                    number = len(citations) + 1
+                    author = names.get(note.author_id, "staff")
+                    lines.append(f"  [{number}] {author} ({note.visibility}): “{note.text}”")
+                    citations.append(
+                        {"number": number, "kind": "note", "note_id": note.id, "quote": note.text}
+                    )
+                shown = True
+                break
+            if not shown:
+                lines.append("  No notes you may read from a past session yet.")
+            items = visible_action_items(
+                self.db, actor=self.actor, match_id=match.id, open_only=True
+            )
+            # The same promise carried from session to session is one line, not six.
+            grouped: dict[tuple[str, str | None], list[ActionItem]] = {}
+            for item in items:
+                grouped.setdefault((item.text, item.owner_id), []).append(item)
+            if grouped:
+                lines.append("  Still open:")
+            for (text, owner), same in grouped.items():
+                due = next((i.due_date for i in same if i.due_date), None)
+                late = f", due {due.isoformat()}" if due else ""
+                times = f" ({len(same)} times)" if len(same) > 1 else ""
+                lines.append(f"  - {names.get(owner or '', 'someone')}: {text}{late}{times}")
+            lines.append("")
+        return Reply("\n".join(lines).rstrip(), "recap", citations=citations)
 
     # -- guidance -----------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ Intent = Literal[
     "accept",
     "log_progress",
     "prepare_session",
+    "recap",
     "revise",
     "explain",
     "draft_plan",
@@ -58,6 +59,17 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bprep(are)?\b.*\b(session|meeting|1:1|one-on-one|catch-up)\b",
             r"\bagenda\b",
             r"\bnext session\b",
+        ),
+    ),
+    (
+        "recap",
+        (
+            r"\blast (time|session|meeting|week'?s session)\b",
+            r"\bwhat did (we|i) (agree|decide|discuss|say|cover|promise)\b",
+            r"\brecap\b",
+            r"\bwhere did we (leave|stop)\b",
+            r"\b(my|our) (open )?action items\b",
+            r"\bwhat('?s| is) (still )?open\b",
         ),
     ),
     (
@@ -373,6 +385,23 @@ def milestone_pointer(text: str) -> MilestonePointer:
     index = int(number.group(1)) - 1 if number else ORDINALS[ordinal.group(1)] if ordinal else None
     said = (quoted.group(1) or quoted.group(2)) if quoted else None
     return MilestonePointer(index=index, quoted=said)
+
+
+_NOT_A_NAME = frozenset(
+    {
+        "my", "the", "our", "a", "an", "me", "us", "him", "her", "them", "mentor",
+        "mentee", "peer", "peers", "group", "team", "everyone", "you", "it", "this", "that",
+    }
+)  # fmt: skip
+
+
+def partner_named(text: str) -> str | None:
+    """The word after "with" when it may be a person's name ("ready for Thursday with
+    Sam" -> "sam"), so a name that matches nobody can be said back, not guessed at."""
+    found = re.search(r"\bwith\s+([A-Za-z][\w'-]*)", text)
+    if found is None or found.group(1).lower() in _NOT_A_NAME:
+        return None
+    return found.group(1).lower()
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
