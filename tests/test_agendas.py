@@ -56,6 +56,21 @@ def test_mentor_agenda_reviews_what_is_due_and_sums_to_the_duration(api: Api) ->
     assert agenda["drafter"] == "offline"
 
 
+def test_a_promise_carried_over_session_after_session_is_reviewed_once(api: Api) -> None:
+    mentor, mentee, match = api.mentor_pair()
+    promise = {"text": "Draft the talk outline", "owner_id": mentee["id"], "due_date": "2027-02-13"}
+    for day in ("2027-02-06", "2027-02-13", "2027-02-20"):
+        held = api.session(match, when=f"{day}T15:00:00Z")
+        api.note(held, "Not done yet.", key=mentor["api_key"], action_items=[promise])
+    meeting = api.session(match, when="2027-03-10T15:00:00Z")
+    agenda = _agenda(api, meeting, mentor["api_key"])
+    review = next(i for i in agenda["items"] if i["kind"] == "review")
+    assert review["detail"].count("Draft the talk outline") == 1
+    assert "carried over 3 times" in review["detail"]
+    tasks = [t["task"] for t in agenda["prep"] if "Draft the talk outline" in t["task"]]
+    assert len(tasks) == 1
+
+
 def test_peer_agenda_splits_time_fairly_and_feedback_runs_both_ways(api: Api) -> None:
     alex, sam, match = _peers(api)
     api.plan(match, alex)

@@ -8,6 +8,7 @@ minute) for their own work, with the order rotating from one session to the next
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from assistant.drafting.goal_milestones import skill_levels
@@ -23,6 +24,7 @@ from assistant.drafting.models import (
 from assistant.drafting.playbooks import Cited
 from assistant.plans.models import Citation
 from assistant.retrieval.models import SearchResult
+from assistant.sessions.models import ActionItemOut
 
 PEER_MODES = frozenset({"peer", "group"})
 LEARNER_ROLES = {
@@ -247,13 +249,16 @@ class _Composition:
 
     def _review(self) -> list[_Slot]:
         lines: list[str] = []
-        for item in [i for i in self.c.action_items if i.id not in self.debriefed][:6]:
+        pending = [i for i in self.c.action_items if i.id not in self.debriefed]
+        for item, times in _distinct_items(pending)[:6]:
             due = f", due {item.due_date.isoformat()}" if item.due_date else ""
             late = ""
             if item.due_date and item.due_date < self.c.meeting.scheduled_at.date():
                 late = f", {(self.c.meeting.scheduled_at.date() - item.due_date).days} days late"
+            carried = f", carried over {times} times" if times > 1 else ""
             lines.append(
-                f"Action item ({self.name(item.owner_id)}{due}{late}): {_short(item.text, 200)}"
+                f"Action item ({self.name(item.owner_id)}{due}{late}{carried}): "
+                f"{_short(item.text, 200)}"
             )
         for progress in self.c.progress:
             for d in progress.overdue[:3]:
@@ -557,7 +562,7 @@ class _Composition:
                                 ),
                             )
                         )
-        for item in self.c.action_items:
+        for item, _ in _distinct_items(self.c.action_items):
             if item.owner_id:
                 due = f" (due {item.due_date.isoformat()})" if item.due_date else ""
                 tasks.append(
@@ -570,6 +575,16 @@ class _Composition:
 
     def _learner_names(self) -> str:
         return _join([p.owner.name for p in self.learners]) or "the mentee"
+
+
+def _distinct_items(items: Sequence[ActionItemOut]) -> list[tuple[ActionItemOut, int]]:
+    """Each promise once, with how many open items repeat it: the same action carried
+    from session to session is one thing to talk about, not six. Items come oldest due
+    first, so the one kept is the oldest."""
+    seen: dict[tuple[str, str | None], list[ActionItemOut]] = {}
+    for item in items:
+        seen.setdefault((" ".join(item.text.lower().split()), item.owner_id), []).append(item)
+    return [(same[0], len(same)) for same in seen.values()]
 
 
 def _join(names: list[str]) -> str:
