@@ -190,6 +190,9 @@ def test_explain_lists_milestones_and_quotes_its_sources(api: Api) -> None:
     for objective in plan["objectives"]:
         for milestone in objective["milestones"]:
             assert milestone["title"].rstrip(".") in reply
+        # How the learner will know they got there, as the plan states it.
+        for measure in objective["success_measures"]:
+            assert f"  - {measure}" in reply
     for citation in plan["citations"]:
         assert citation["id"] in reply and citation["title"] in reply
 

@@ -1075,6 +1075,9 @@ def describe_plan(plan: PlanOut, *, quotes: bool = False) -> str:
             for activity in objective.activities:
                 cites = "".join(f"[{numbers[c]}]" for c in activity.citation_ids if c in numbers)
                 lines.append(f"  - {activity.description} {cites}".rstrip())
+        if objective.success_measures:
+            lines.append("How you will know:")
+            lines += [f"  - {measure}" for measure in objective.success_measures]
     if plan.cadence:
         lines.append("")
         lines.append(
