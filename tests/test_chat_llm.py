@@ -128,6 +128,29 @@ def test_a_change_the_user_did_not_ask_for_is_refused(llm_chat: LLMChat) -> None
 
 
 @pytest.mark.parametrize(
+    "message",
+    [
+        "OK, but don't accept it yet. What does milestone 2 mean?",
+        "Sure, should I accept it?",
+        "Yes, I'm not ready to accept it",
+    ],
+)
+def test_a_yes_that_is_a_question_or_a_no_is_not_consent(llm_chat: LLMChat, message: str) -> None:
+    api = llm_chat.api
+    _, sam, match = api.mentor_pair()
+    plan = api.plan(match, sam)
+    llm_chat.server.tool_replies += [
+        call("accept_plan", plan_id=plan["id"]),
+        ChatReply(content="Not accepted."),
+    ]
+    completion = llm_chat.ask(sam["api_key"], message)
+    refusal = json.loads(llm_chat.tool_messages(1)[-1]["content"])
+    assert refusal["error"].startswith("refused:")
+    assert completion["tandem"]["actions"] == []
+    assert expect(api.call("GET", f"/v1/plans/{plan['id']}"), 200)["status"] == "draft"
+
+
+@pytest.mark.parametrize(
     ("reply", "reason"),
     [
         pytest.param(ChatReply(status=500, content="overloaded"), "HTTP 500", id="server_error"),

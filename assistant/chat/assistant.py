@@ -116,8 +116,16 @@ def _question(slot: Slot, skill: str | None, options: str = "") -> str:
 
 
 def asked_slot(text: str) -> Slot | None:
+    """The plan question an assistant message ends with, if any. Only its last line
+    counts: a question is always asked last, while a quoted note or guidance chunk
+    higher up may contain the same words ("What would you like to achieve?") and must
+    never steer the dialog."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    last = lines[-1] if lines else ""
+    if last.startswith(("[", "“", '"', "-")):
+        return None
     for slot, marker in QUESTION_MARKERS.items():
-        if marker in text:
+        if marker in last:
             return slot
     return None
 
@@ -198,6 +206,7 @@ def _answers_the_question(text: str, asked: Slot) -> bool:
 
 QUOTE_CHARS = 420
 MAX_RECAP_MATCHES = 3
+SHORT_ANSWER_WORDS = 4  # "Robin?" answers "which match"; a longer question asks something
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _STOPWORDS_TEXT = (
     "a an the and or of to in on for with at by from is are was were be been it this "
@@ -259,7 +268,8 @@ class OfflineAssistant:
                 # match is, or the user could never ask anything else until they did. A
                 # real question ("how do I give feedback to a peer?") is a side question
                 # even when it mentions a partner or a mode.
-                answered = not intents.is_question(message) and (
+                asks = len(message.split()) > SHORT_ANSWER_WORDS and intents.is_question(message)
+                answered = not asks and (
                     self._pick_match(self._working_matches(), message) is not None
                 )
             if answered or intent in ("draft_plan", "revise"):
@@ -275,14 +285,24 @@ class OfflineAssistant:
                 )
                 side.text += f"\n\nBack to your plan: {question}"
                 return side
-            if intent not in ("accept", "log_progress", "prepare_session", "recap", "explain"):
+            if intent not in (
+                "accept",
+                "hold",
+                "log_progress",
+                "prepare_session",
+                "session_info",
+                "recap",
+                "explain",
+            ):
                 return Reply(f"Sorry, I didn't catch that. {last_assistant}", "draft_plan")
         handlers = {
             "cancel": lambda: Reply("Nothing is in progress, so nothing to cancel.", intent),
-            "accept": lambda: self._accept(),
+            "accept": lambda: self._accept(message),
             "log_progress": lambda: self._log_progress(message),
             "prepare_session": lambda: self._prepare_session(message),
+            "session_info": lambda: self._session_info(message),
             "recap": lambda: self._recap(message),
+            "hold": lambda: self._hold(),
             "revise": lambda: self._revise(message, history),
             "explain": lambda: self._explain(message),
             "draft_plan": lambda: self._plan_dialog(history),
@@ -303,19 +323,24 @@ class OfflineAssistant:
             if m.status in WORKING_STATUSES
         ]
 
-    def _newest_own_plan(self) -> PlanOut | None:
+    def _newest_own_plan(self, message: str = "") -> PlanOut | None:
         """The plan the conversation is about: the caller's own plan with the newest
-        version (the one the assistant drafted or revised last)."""
-        row = self.db.scalar(
+        version (the one the assistant drafted or revised last), in the match the
+        message names by a partner's name when it names one ("accept my plan with
+        Robin" must not accept the plan with Alex)."""
+        query = (
             select(Plan)
             .join(
                 PlanVersion,
                 (PlanVersion.plan_id == Plan.id) & (PlanVersion.version == Plan.current_version),
             )
             .where(Plan.owner_id == self.actor.id)
-            .order_by(PlanVersion.created_at.desc(), Plan.id.desc())
-            .limit(1)
         )
+        if message:
+            _, named, _ = self._matches_meant(message)
+            if len(named) == 1:
+                query = query.where(Plan.match_id == named[0].id)
+        row = self.db.scalar(query.order_by(PlanVersion.created_at.desc(), Plan.id.desc()).limit(1))
         if row is None:
             return None
         plan, _ = visible_plan(self.db, self.actor, row.id)
@@ -574,7 +599,7 @@ class OfflineAssistant:
         )
 
     def _explain(self, message: str) -> Reply:
-        plan = self._newest_own_plan()
+        plan = self._newest_own_plan(message)
         if plan is None:
             return self._no_plan("explain")
         part = _milestone_named(plan, message)
@@ -583,7 +608,7 @@ class OfflineAssistant:
         return Reply(describe_milestone(plan, *part), "explain")
 
     def _revise(self, message: str, history: list[Turn]) -> Reply:
-        plan = self._newest_own_plan()
+        plan = self._newest_own_plan(message)
         if plan is None:
             if intents.classify(message) == "revise" and intents.goal_text(message):
                 return self._plan_dialog(history)
@@ -672,8 +697,8 @@ class OfflineAssistant:
             said.append(f"keeping {' and '.join(kept)} from before")
         return "; ".join(parts), ", ".join(said)
 
-    def _accept(self) -> Reply:
-        plan = self._newest_own_plan()
+    def _accept(self, message: str) -> Reply:
+        plan = self._newest_own_plan(message)
         if plan is None:
             return self._no_plan("accept")
         if plan.status == "active" and plan.version == plan.latest_version:
@@ -701,7 +726,7 @@ class OfflineAssistant:
     # -- progress -------------------------------------------------------------------------------
 
     def _log_progress(self, message: str) -> Reply:
-        plan = self._newest_own_plan()
+        plan = self._newest_own_plan(message)
         if plan is None:
             return self._no_plan("log_progress")
         milestones = [m for o in plan.objectives for m in o.milestones]
@@ -859,6 +884,50 @@ class OfflineAssistant:
             "prepare_session",
             [{"type": "agenda_drafted", "session_id": row.id, "match_id": match.id}],
         )
+
+    # -- read-only answers to questions about actions ----------------------------------------
+
+    def _hold(self) -> Reply:
+        plan = self._newest_own_plan()
+        which = f" Plan {plan.id} stays at version {plan.version} ({plan.status})." if plan else ""
+        return Reply(
+            "I haven't accepted anything." + which + " Accepting makes a plan's newest "
+            "version the active one your match works from; say “accept it” when it looks "
+            "right, or ask me to change it first (“make it 6 weeks”, “focus on … first”).",
+            "hold",
+        )
+
+    def _session_info(self, message: str) -> Reply:
+        """When the next sessions are and whether they have an agenda, without drafting
+        one: drafting replaces what every member sees, so only a request does that."""
+        matches, named, unknown = self._matches_meant(message)
+        if unknown is not None:
+            return self._nobody_called(unknown, matches, "session_info")
+        now = self.services.clock.now()
+        lines: list[str] = []
+        for match in named or matches:
+            upcoming = sorted(
+                (
+                    row
+                    for row in list_sessions(self.db, actor=self.actor, match_id=match.id)
+                    if row.status == "scheduled" and row.scheduled_at >= now
+                ),
+                key=lambda row: row.scheduled_at,
+            )
+            if not upcoming:
+                lines.append(f"With {self._others(match)}: no session scheduled.")
+                continue
+            row = upcoming[0]
+            agenda = "an agenda is stored" if row.agenda else "no agenda yet"
+            lines.append(
+                f"With {self._others(match)}: {_day(row.scheduled_at)} at "
+                f"{row.scheduled_at:%H:%M} UTC, {row.duration_minutes} minutes "
+                f"(session {row.id}; {agenda})."
+            )
+        if not lines:
+            lines.append("You're not in an open match yet, so there are no sessions.")
+        lines.append("Say “get me ready for <day> with <name>” and I'll draft the agenda.")
+        return Reply("\n".join(lines), "session_info")
 
     # -- recap --------------------------------------------------------------------------------
 

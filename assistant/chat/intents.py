@@ -13,6 +13,8 @@ from typing import Literal
 
 Intent = Literal[
     "cancel",
+    "hold",
+    "session_info",
     "accept",
     "log_progress",
     "prepare_session",
@@ -105,7 +107,8 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
     (
         "draft_plan",
         (
-            r"\bplan\b",
+            r"\b(draft|make|create|write|build|start|need|want|give me|get|new)\b.{0,25}\bplan\b",
+            r"\b(development|learning|growth) plan\b",
             r"\bi( really)? (want|would like|'d like|hope|need|wish) to\b",
             r"\bhelp me (to )?(become|get|grow|improve|learn|build|develop)\b",
             r"\bbecome an?\b",
@@ -136,33 +139,71 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
     ),
 )
 _COMPILED = tuple((intent, tuple(re.compile(p) for p in ps)) for intent, ps in INTENT_PATTERNS)
-_NEGATED_ACCEPT = re.compile(
-    r"\b(don'?t|do not|not yet|never|no|won'?t|can'?t|isn'?t|doesn'?t)\b[^.!?]{0,30}"
-    r"\b(accept|approve|good|right|fine|take it)\b"
-)
+_PATTERNS = dict(_COMPILED)
 
 
 _QUESTION = re.compile(
-    r"\?\s*$|^\s*(how|what|why|when|where|which|who|should|can|could|is|are|do|does)\b"
+    r"\?\s*$|^\s*(how|what|why|when|where|which|who|whose|should|shall|is|are|am|do|does"
+    r"|did|have|has|was|were|may)\b"
 )
-SHORT_ANSWER_WORDS = 4
+# "Can you make it shorter?" asks for something; "can I ...?" asks about something.
+_REQUEST = re.compile(r"^\s*(please|(can|could|would|will) you|i'?d like you to)\b")
+_NEGATION = re.compile(
+    r"\b(not|no|never|nope|don'?t|do not|doesn'?t|does not|didn'?t|did not|haven'?t"
+    r"|have not|hasn'?t|isn'?t|is not|wasn'?t|won'?t|can'?t|cannot|wouldn'?t|shouldn'?t"
+    r"|yet)\b"
+)
+# Intents that change something: a question or a negation never triggers one.
+_CHANGES: frozenset[Intent] = frozenset({"accept", "log_progress", "prepare_session", "revise"})
+_NEGATABLE: frozenset[Intent] = frozenset({"accept", "log_progress"})
+_ABOUT_THE_PLAN = re.compile(r"\b(plan|milestones?)\b")
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 def is_question(text: str) -> bool:
-    """A question rather than a short answer: "Robin?" answers, "how do I ...?" asks."""
-    lowered = " ".join(text.lower().split())
-    return len(lowered.split()) > SHORT_ANSWER_WORDS and _QUESTION.search(lowered) is not None
+    """A question about something ("should I accept it?", "when is my next session?"),
+    not a request phrased as one ("can you make it shorter?")."""
+    lowered = _normal(text)
+    return _REQUEST.search(lowered) is None and _QUESTION.search(lowered) is not None
+
+
+def is_negated(text: str) -> bool:
+    return _NEGATION.search(_normal(text)) is not None
+
+
+def _matches(intent: Intent, lowered: str) -> bool:
+    return any(p.search(lowered) for p in _PATTERNS[intent])
 
 
 def classify(text: str) -> Intent:
     """The intent of one message; anything unrecognised is a guidance question (which
-    answers from the library or says it found nothing), never an action."""
-    lowered = " ".join(text.lower().split())
+    answers from the library or says it found nothing), never an action.
+
+    Nothing that changes a record is read from a question or a negation: "should I
+    accept it?" and "I'm not ready to accept it" are `hold`, "I haven't finished the
+    first milestone" and "did I finish it?" `explain`, "when is my next session?"
+    `session_info`, "why is the plan shorter?" `explain` (never a new version).
+    """
+    lowered = _normal(text)
+    question, negated = is_question(text), is_negated(text)
     for intent, patterns in _COMPILED:
-        if intent == "accept" and _NEGATED_ACCEPT.search(lowered):
+        if not any(p.search(lowered) for p in patterns):
             continue
-        if any(p.search(lowered) for p in patterns):
-            return intent
+        if intent == "accept" and _matches("revise", lowered) and not negated:
+            return "revise"  # "looks good, but make it 6 weeks"
+        if intent in _CHANGES and (question or (negated and intent in _NEGATABLE)):
+            return {
+                "accept": "hold",
+                "log_progress": "explain",
+                "prepare_session": "session_info",
+                "revise": "explain"
+                if re.search(r"\b(plan|milestones?)\b", lowered)
+                else "guidance",
+            }[intent]
+        return intent
     return "guidance"
 
 

@@ -225,9 +225,14 @@ class ToolBox:
         if tool is None:
             return {"error": f"there is no tool named {name!r}"}
         needs = CHANGE_NEEDS.get(name)
-        if needs is not None and not (
-            intents.classify(self.request) in needs or _CONSENT.match(self.request)
-        ):
+        # "Yes" consents to what was offered; "OK, but don't accept it yet" and a question
+        # that starts "Sure, ..." do not.
+        consents = (
+            _CONSENT.match(self.request) is not None
+            and not intents.is_negated(self.request)
+            and not intents.is_question(self.request)
+        )
+        if needs is not None and not (intents.classify(self.request) in needs or consents):
             return {
                 "error": "refused: the user's latest message does not ask for this change; "
                 "offer it and let them confirm"
