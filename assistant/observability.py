@@ -180,6 +180,9 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+OPENAI_PROTOCOL_PATHS = frozenset({"/v1/chat/completions"})
+
+
 class BodyLimitMiddleware:
     """413 for bodies over the limit, whether announced by Content-Length or streamed."""
 
@@ -198,7 +201,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 too_big = False
             if too_big:
-                await self._reject(send)
+                await self._reject(scope, send)
                 return
 
         received = 0
@@ -223,17 +226,16 @@ class BodyLimitMiddleware:
         with contextlib.suppress(_BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
         if rejected:
-            await self._reject(send)
+            await self._reject(scope, send)
 
-    async def _reject(self, send: Send) -> None:
-        await _send_json(
-            send,
-            413,
-            {
-                "detail": f"request body is larger than the limit of {self.max_bytes} bytes",
-                "request_id": request_id_var.get(),
-            },
-        )
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        message = f"request body is larger than the limit of {self.max_bytes} bytes"
+        body: dict[str, Any] = {"detail": message}
+        if scope.get("path") in OPENAI_PROTOCOL_PATHS:
+            # Clients of the OpenAI protocol read errors from {"error": {...}} only.
+            error = {"message": message, "type": "invalid_request_error", "param": None}
+            body = {"error": {**error, "code": "request_too_large"}}
+        await _send_json(send, 413, {**body, "request_id": request_id_var.get()})
 
 
 class NulGuardMiddleware:

@@ -498,6 +498,9 @@ def test_a_client_resending_its_history_stays_in_one_conversation(api: Api) -> N
         "thanks",
     ]
     assert stored["title"] == "hi" and stored["message_count"] == 6
+    # ...and marked as the client's, so nobody reads it as Tandem's own reply.
+    assert stored["messages"][1]["assistant"] == "client history (not written by Tandem)"
+    assert stored["messages"][3]["assistant"] == "offline"
 
 
 def test_the_rest_conversation_route_keeps_the_history_server_side(api: Api) -> None:
@@ -548,7 +551,7 @@ USER_HELLO = {"role": "user", "content": "hello"}
             id="too_long",
         ),
         pytest.param(
-            {"model": "tandem", "messages": [{"role": "tool", "content": "42"}, USER_HELLO]},
+            {"model": "tandem", "messages": [{"role": "robot", "content": "42"}, USER_HELLO]},
             "messages.0.role",
             "not supported",
             id="bad_role",
@@ -573,6 +576,12 @@ USER_HELLO = {"role": "user", "content": "hello"}
         ),
         pytest.param({"messages": [USER_HELLO]}, "model", "required", id="no_model"),
         pytest.param(
+            {"model": "tandem", "messages": [USER_HELLO], "conversation_id": "a\u0000b"},
+            "conversation_id",
+            "NUL",
+            id="nul_conversation_id",
+        ),
+        pytest.param(
             {
                 "model": "tandem",
                 "messages": [
@@ -595,6 +604,33 @@ def test_bad_requests_are_400_in_openai_shape(
     assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == "invalid_request_error" and error["param"] == param
     assert fragment in error["message"]
+
+
+def test_odd_but_valid_requests_are_answered(api: Api) -> None:
+    _, sam, _ = api.mentor_pair()
+    headers = {"Authorization": f"Bearer {sam['api_key']}"}
+    # An agent keeps its own tool turns in the history: accepted, not read.
+    with_tools = {
+        "model": "tandem",
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": None, "tool_calls": []},
+            {"role": "tool", "tool_call_id": "call_1", "content": '{"ok": true}'},
+            {"role": "user", "content": "thanks"},
+        ],
+    }
+    assert expect(api.client.post(COMPLETIONS, json=with_tools, headers=headers), 200)
+    deep = b'{"model": "tandem", "messages": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    refused = api.client.post(
+        COMPLETIONS, content=deep, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert refused.status_code == 400 and "nested too deeply" in refused.json()["error"]["message"]
+    bad_header = api.client.post(
+        COMPLETIONS,
+        json={"model": "tandem", "messages": [{"role": "user", "content": "hi"}]},
+        headers={**headers, "X-Tandem-Conversation": " "},
+    )
+    assert bad_header.status_code == 400 and bad_header.json()["error"]["param"] == "header"
 
 
 def test_malformed_json_unknown_model_and_keys_answer_in_openai_shape(api: Api) -> None:
@@ -627,6 +663,7 @@ def test_malformed_json_unknown_model_and_keys_answer_in_openai_shape(api: Api) 
         COMPLETIONS, content=json.dumps({"x": "y" * 1_100_000}).encode(), headers=headers
     )
     assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "request_too_large"  # OpenAI's shape here too
 
 
 # ---- budget and usage ----------------------------------------------------------------------------

@@ -123,6 +123,9 @@ def _parse(raw: bytes) -> CompletionRequest:
         payload = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProtocolError(openai_error(400, f"the body is not valid JSON: {exc}")) from None
+    except RecursionError:
+        # Nesting thousands of levels deep fits in the body limit; it is still bad input.
+        raise ProtocolError(openai_error(400, "the body is nested too deeply")) from None
     if not isinstance(payload, dict):
         raise ProtocolError(openai_error(400, "the body must be a JSON object"))
     try:
@@ -153,6 +156,12 @@ def _complete(
     except service.ChatInputError as exc:
         refused = openai_error(400, exc.message, param=exc.param, code=exc.code)
         raise ProtocolError(refused) from None
+    if header_id is not None and (
+        not header_id.strip() or len(header_id) > 64 or any(ord(c) < 32 for c in header_id)
+    ):
+        raise ProtocolError(
+            openai_error(400, f"{CONVERSATION_HEADER} is not a conversation id", param="header")
+        )
     conversation_id = body.conversation_id or header_id
     try:
         with transaction(services.sessions) as db:

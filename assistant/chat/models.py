@@ -10,7 +10,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import OptionalShortText
+from assistant.types import Identifier, OptionalShortText
 
 StoredRole = Literal["user", "assistant"]
 
@@ -123,9 +123,8 @@ class CompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
     n: int | None = None
     user: str | None = Field(default=None, max_length=256)
-    conversation_id: str | None = Field(
+    conversation_id: Identifier | None = Field(
         default=None,
-        max_length=64,
         description="Tandem extension: store the exchange in this conversation",
     )
 

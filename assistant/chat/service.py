@@ -41,10 +41,12 @@ MODELS = {
     "tandem-offline": "Tandem's offline assistant: rule-based, deterministic, no model",
 }
 TITLE_CHARS = 80
+# What a stored assistant message says wrote it when a client sent it as history.
+CLIENT_HISTORY = "client history (not written by Tandem)"
 # Conversations checked when a stateless client resends a history without naming its
 # conversation: enough for anyone's recent chats, cheap to compare.
 CONTINUATION_CANDIDATES = 20
-SUPPORTED_ROLES = frozenset({"system", "developer", "user", "assistant"})
+SUPPORTED_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -278,10 +280,12 @@ def conversation_turns(request: CompletionRequest, settings: Settings) -> list[T
         param = f"messages.{index}"
         if message.role not in SUPPORTED_ROLES:
             raise ChatInputError(
-                f"role {message.role!r} is not supported; use system, user or assistant",
+                f"role {message.role!r} is not supported; use system, user, assistant or tool",
                 param=f"{param}.role",
                 code="unsupported_role",
             )
+        if message.role in ("tool", "function"):
+            continue  # a client's own tool results: nothing for the assistant to read
         text = _text_of(message.content, f"{param}.content")
         if "\x00" in text:
             raise ChatInputError("content must not contain NUL characters", param=param)
@@ -411,7 +415,9 @@ def exchange(
             # A history begun elsewhere is kept as sent, so the client's next request,
             # which resends it, is recognised as this conversation.
             for turn in turns[:-1]:
-                _append(db, found, turn.role, turn.content, now)
+                # Marked as the client's, so no reader takes them for Tandem's replies.
+                extra = {"assistant": CLIENT_HISTORY} if turn.role == "assistant" else {}
+                _append(db, found, turn.role, turn.content, now, **extra)
         row = found
     if not row.title:
         row.title = _title_from(turns[-1].content)
