@@ -103,6 +103,24 @@ def test_what_the_profile_knows_is_not_asked_again(api: Api) -> None:
     ) in reply
 
 
+def test_a_full_profile_makes_room_for_the_new_goal_and_says_which_went(api: Api) -> None:
+    mentor = api.mentor()
+    goals = [
+        {"text": f"Old goal {n}", "skills": ["writing"], "target_level": 3, "horizon_weeks": 8}
+        for n in range(10)
+    ]
+    sam = api.participant(goals=goals)
+    api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    chat = Chat(api, sam["api_key"])
+    chat.say("I want to get better at delegation within 3 months")
+    chat.say("2")
+    reply = chat.say("4")
+    assert "A profile holds 10 goals, so I removed the oldest: “Old goal 0”." in reply
+    assert chat.actions[0]["goals_removed"] == ["Old goal 0"]
+    profile = expect(api.call("GET", f"/v1/participants/{sam['id']}", key=sam["api_key"]), 200)
+    assert len(profile["goals"]) == 10 and profile["goals"][0]["text"] == "Old goal 1"
+
+
 def test_several_matches_are_named_and_the_answer_picks_one(api: Api) -> None:
     mentor = api.mentor(name="Alex Kim")
     robin = api.participant(name="Robin Park", roles=["peer"], career_stage="early")

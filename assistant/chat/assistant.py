@@ -206,6 +206,7 @@ def _answers_the_question(text: str, asked: Slot) -> bool:
 
 QUOTE_CHARS = 420
 MAX_RECAP_MATCHES = 3
+MAX_GOALS = 10  # what a profile holds (people.models)
 SHORT_ANSWER_WORDS = 4  # "Robin?" answers "which match"; a longer question asks something
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 _STOPWORDS_TEXT = (
@@ -496,7 +497,7 @@ class OfflineAssistant:
         lines: list[str] = []
         focus = ""
         if not from_profile:
-            goal = self._record_goal(me, slots)
+            goal, dropped = self._record_goal(me, slots)
             focus = goal.text
             actions.append(
                 {
@@ -506,6 +507,7 @@ class OfflineAssistant:
                     "skill": slots.skill,
                     "current_level": slots.current_level,
                     "hours_per_month": slots.hours_per_month,
+                    "goals_removed": dropped,
                 }
             )
             lines.append(
@@ -515,6 +517,13 @@ class OfflineAssistant:
                 f"{slots.hours_per_month} hours a month"
                 # Say where the numbers the user did not give came from, once.
                 + (f" (from your profile: {', '.join(notes)})." if notes else ".")
+                + (
+                    f" A profile holds {MAX_GOALS} goals, so I removed the oldest: "
+                    + "; ".join(f"“{text}”" for text in dropped)
+                    + "."
+                    if dropped
+                    else ""
+                )
             )
         else:
             lines.append("I used the goals already in your profile.")
@@ -565,7 +574,9 @@ class OfflineAssistant:
         )
         return Reply("\n".join(lines), "draft_plan", actions)
 
-    def _record_goal(self, me: ParticipantOut, slots: PlanSlots) -> Goal:
+    def _record_goal(self, me: ParticipantOut, slots: PlanSlots) -> tuple[Goal, list[str]]:
+        """Save the goal to the profile; returns it and the texts of goals that had to
+        go to make room (a profile holds MAX_GOALS), oldest first, so the reply says so."""
         assert slots.goal and slots.skill and slots.current_level and slots.target_level
         assert slots.horizon_weeks and slots.hours_per_month
         same = next((g for g in me.goals if g.text.casefold() == slots.goal.casefold()), None)
@@ -577,6 +588,7 @@ class OfflineAssistant:
             horizon_weeks=slots.horizon_weeks,
         )
         goals = [g for g in me.goals if g is not same] + [goal]
+        dropped = [g.text for g in goals[:-MAX_GOALS]]
         skills = [s for s in me.skills if s.skill != slots.skill]
         skills.append(SkillLevel(skill=slots.skill, level=slots.current_level))
         updated = update_participant(
@@ -584,10 +596,10 @@ class OfflineAssistant:
             actor=self.actor,
             participant_id=me.id,
             data=ParticipantUpdate(
-                goals=goals[-10:], skills=skills[-20:], hours_per_month=slots.hours_per_month
+                goals=goals[-MAX_GOALS:], skills=skills, hours_per_month=slots.hours_per_month
             ),
         )
-        return next(g for g in updated.goals if g.text == slots.goal)
+        return next(g for g in updated.goals if g.text == slots.goal), dropped
 
     # -- explain, revise, accept --------------------------------------------------------------
 
