@@ -19,8 +19,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import openai
-from langchain_core.exceptions import ModelConnectionError, ModelTimeoutError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import ValidationError
@@ -30,6 +28,7 @@ from sqlalchemy.orm import Session
 from assistant.auth import Principal
 from assistant.chat import intents
 from assistant.chat.assistant import Reply, Turn, content_words, excerpt
+from assistant.drafting.llm import failure_reason
 from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.service import AgendaRejected, draft_agenda
 from assistant.errors import DomainError
@@ -461,14 +460,8 @@ class LLMAssistant:
 def _invoke(model: Any, messages: list[BaseMessage]) -> AIMessage:
     try:
         answer = model.invoke(messages)
-    except (openai.APITimeoutError, ModelTimeoutError, TimeoutError) as exc:
-        raise ModelFailed("timeout") from exc
-    except openai.APIStatusError as exc:
-        raise ModelFailed(f"HTTP {exc.status_code}") from exc
-    except (openai.APIConnectionError, ModelConnectionError) as exc:
-        raise ModelFailed("connection failed") from exc
-    except Exception as exc:  # a provider's own error type: still a failed turn, not a 500
-        raise ModelFailed(f"model error: {type(exc).__name__}") from exc
+    except Exception as exc:
+        raise ModelFailed(failure_reason(exc)) from exc
     if not isinstance(answer, AIMessage):
         raise ModelFailed("unexpected answer type")
     return answer

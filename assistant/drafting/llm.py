@@ -301,17 +301,23 @@ class _Unusable(ValueError):
     """An answer that parsed badly or broke a rule; the message goes back to the model."""
 
 
+def failure_reason(exc: Exception) -> str:
+    """A failed model call in a few words, for the label of what answered instead. Any
+    exception counts: a provider's own error type is still a failed call, not a 500."""
+    if isinstance(exc, openai.APITimeoutError | ModelTimeoutError | TimeoutError):
+        return "timeout"  # before connection errors: a timeout is one of them
+    if isinstance(exc, openai.APIStatusError):
+        return f"HTTP {exc.status_code}"
+    if isinstance(exc, openai.APIConnectionError | ModelConnectionError):
+        return "connection failed"
+    return f"model error: {type(exc).__name__}"
+
+
 def _ask(chat_model: BaseChatModel, messages: list[BaseMessage]) -> str:
     try:
         reply = chat_model.invoke(messages)
-    except (openai.APITimeoutError, ModelTimeoutError, TimeoutError) as exc:
-        raise DraftingFailed("timeout") from exc
-    except openai.APIStatusError as exc:
-        raise DraftingFailed(f"HTTP {exc.status_code}") from exc
-    except (openai.APIConnectionError, ModelConnectionError) as exc:
-        raise DraftingFailed("connection failed") from exc
-    except Exception as exc:  # a provider's own error type: still a failed draft, not a 500
-        raise DraftingFailed(f"model error: {type(exc).__name__}") from exc
+    except Exception as exc:
+        raise DraftingFailed(failure_reason(exc)) from exc
     refused = reply.additional_kwargs.get("refusal") or (
         isinstance(reply.content, list)
         and any(isinstance(b, dict) and b.get("type") == "refusal" for b in reply.content)
