@@ -530,35 +530,18 @@ class OfflineAssistant:
         existing = self.db.scalar(
             select(Plan.id).where(Plan.match_id == match.id, Plan.owner_id == me.id)
         )
-        today = self.services.clock.today()
         if existing is not None:
             instruction = f"focus on {focus} first" if focus else "redraft from my profile"
-            plan = revise_plan(
-                self.db,
-                actor=self.actor,
-                plan_id=existing,
-                data=PlanRevise(instruction=instruction[:2000]),
-                today=today,
-                drafter=self.services.plan_drafter,
-                notes_index=self.services.notes_index,
+            out = revised_plan(
+                self.db, self.actor, self.services, plan_id=existing, instruction=instruction
             )
-            out = plan_out(self.db, plan)
             actions.append({"type": "plan_revised", "plan_id": out.id, "version": out.version})
             lines.append(
                 f"You already had plan {out.id} with {self._others(match)}, so I redrafted it "
                 f"as version {out.version} ({out.status}) with this goal first."
             )
         else:
-            plan = create_plan(
-                self.db,
-                actor=self.actor,
-                match_id=match.id,
-                data=PlanCreate(owner_id=me.id, focus=focus[:2000]),
-                today=today,
-                drafter=self.services.plan_drafter,
-                notes_index=self.services.notes_index,
-            )
-            out = plan_out(self.db, plan)
+            out = drafted_plan(self.db, self.actor, self.services, match_id=match.id, focus=focus)
             actions.append({"type": "plan_drafted", "plan_id": out.id, "version": out.version})
             lines.append(
                 f"I drafted plan {out.id} (version {out.version}, {out.status}) for your "
@@ -632,16 +615,9 @@ class OfflineAssistant:
                 f"{INSTRUCTION_HELP}",
                 "revise",
             )
-        revised = revise_plan(
-            self.db,
-            actor=self.actor,
-            plan_id=plan.id,
-            data=PlanRevise(instruction=instruction),
-            today=self.services.clock.today(),
-            drafter=self.services.plan_drafter,
-            notes_index=self.services.notes_index,
+        out = revised_plan(
+            self.db, self.actor, self.services, plan_id=plan.id, instruction=instruction
         )
-        out = plan_out(self.db, revised)
         remarks = " ".join(out.remarks[:2])
         text = (
             f"I revised plan {out.id}: version {out.version} ({out.status}) {understood}. "
@@ -1058,6 +1034,40 @@ class OfflineAssistant:
         lines.append("Sources:")
         lines.extend(sources)
         return Reply("\n".join(lines), "guidance", citations=citations)
+
+
+def drafted_plan(
+    db: Session, actor: Principal, services: AppServices, *, match_id: str, focus: str
+) -> PlanOut:
+    """A new plan for the caller in a match, drafted as the REST route drafts it; the
+    offline assistant and the model's tool both draft through here."""
+    plan = create_plan(
+        db,
+        actor=actor,
+        match_id=match_id,
+        data=PlanCreate(owner_id=actor.id, focus=focus[:2000]),
+        today=services.clock.today(),
+        drafter=services.plan_drafter,
+        notes_index=services.notes_index,
+    )
+    return plan_out(db, plan)
+
+
+def revised_plan(
+    db: Session, actor: Principal, services: AppServices, *, plan_id: str, instruction: str
+) -> PlanOut:
+    """A new version of a plan redrafted from an instruction in words, as the REST
+    route revises it."""
+    plan = revise_plan(
+        db,
+        actor=actor,
+        plan_id=plan_id,
+        data=PlanRevise(instruction=instruction[:2000]),
+        today=services.clock.today(),
+        drafter=services.plan_drafter,
+        notes_index=services.notes_index,
+    )
+    return plan_out(db, plan)
 
 
 def history_mentions_goal(slots: PlanSlots) -> bool:

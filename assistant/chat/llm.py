@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from assistant.auth import Principal
 from assistant.chat import intents
-from assistant.chat.assistant import Reply, Turn, content_words, excerpt
+from assistant.chat.assistant import (
+    Reply,
+    Turn,
+    content_words,
+    drafted_plan,
+    excerpt,
+    revised_plan,
+)
 from assistant.drafting.llm import failure_reason
 from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.service import AgendaRejected, draft_agenda
@@ -35,13 +42,11 @@ from assistant.errors import DomainError
 from assistant.matching.models import WORKING_STATUSES
 from assistant.matching.service import list_matches, match_out
 from assistant.people.service import get_participant, participant_out
-from assistant.plans.models import Plan, PlanCreate, PlanOut, PlanRevise, ProgressIn
+from assistant.plans.models import Plan, PlanOut, ProgressIn
 from assistant.plans.service import (
     accept_plan,
-    create_plan,
     log_progress,
     plan_out,
-    revise_plan,
     visible_plan,
 )
 from assistant.sessions.service import list_sessions, search_notes
@@ -291,30 +296,24 @@ class ToolBox:
         return {"results": results}
 
     def _draft_plan(self, args: dict[str, Any]) -> dict[str, Any]:
-        plan = create_plan(
+        out = drafted_plan(
             self.db,
-            actor=self.actor,
+            self.actor,
+            self.services,
             match_id=str(args["match_id"]),
-            data=PlanCreate(owner_id=self.actor.id, focus=str(args.get("focus") or "")[:2000]),
-            today=self.services.clock.today(),
-            drafter=self.services.plan_drafter,
-            notes_index=self.services.notes_index,
+            focus=str(args.get("focus") or ""),
         )
-        out = plan_out(self.db, plan)
         self.actions.append({"type": "plan_drafted", "plan_id": out.id, "version": out.version})
         return _plan_brief(out)
 
     def _revise_plan(self, args: dict[str, Any]) -> dict[str, Any]:
-        plan = revise_plan(
+        out = revised_plan(
             self.db,
-            actor=self.actor,
+            self.actor,
+            self.services,
             plan_id=str(args["plan_id"]),
-            data=PlanRevise(instruction=str(args["instruction"])[:2000]),
-            today=self.services.clock.today(),
-            drafter=self.services.plan_drafter,
-            notes_index=self.services.notes_index,
+            instruction=str(args["instruction"]),
         )
-        out = plan_out(self.db, plan)
         self.actions.append(
             {
                 "type": "plan_revised",
