@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, BackgroundTasks, Query, status
 from pydantic import BaseModel
 
+from assistant.db import transaction
 from assistant.pairing.service import remember_profile_embeddings
 from assistant.people import service
 from assistant.people.models import (
@@ -16,9 +18,10 @@ from assistant.people.models import (
     ParticipantPage,
     ParticipantUpdate,
 )
-from assistant.web import DB, Caller, Services, StaffCaller
+from assistant.web import DB, AppServices, Caller, Services, StaffCaller
 
 router = APIRouter(prefix="/v1", tags=["participants"])
+logger = logging.getLogger("tandem.people")
 
 
 class KeyOut(BaseModel):
@@ -30,11 +33,25 @@ class KeyOut(BaseModel):
     "/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantCreated
 )
 def create_participant(
-    body: ParticipantCreate, db: DB, caller: StaffCaller, services: Services
+    body: ParticipantCreate,
+    db: DB,
+    caller: StaffCaller,
+    services: Services,
+    background: BackgroundTasks,
 ) -> ParticipantCreated:
     created = service.create_participant(db, actor=caller, data=body)
-    remember_profile_embeddings(db, embedder=services.knowledge.embedder, person=created)
+    background.add_task(_embed_for_pairing, services, created)
     return created
+
+
+def _embed_for_pairing(services: AppServices, person: ParticipantOut) -> None:
+    """After the response: a slow or failing embeddings endpoint never delays or fails
+    a profile write; the next pairing run embeds whatever is missing."""
+    try:
+        with transaction(services.sessions) as db:
+            remember_profile_embeddings(db, embedder=services.knowledge.embedder, person=person)
+    except Exception:
+        logger.warning("could not store a profile's embeddings", exc_info=True)
 
 
 @router.get("/participants", response_model=ParticipantPage)
