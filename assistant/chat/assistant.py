@@ -473,14 +473,7 @@ class OfflineAssistant:
             return None
         said = intents.words(hint)
         named = [
-            m
-            for m in matches
-            if any(
-                intents.words(member.name) & said
-                for member in m.members
-                if member.participant_id != self.actor.id
-            )
-            or set(m.mode.split("_")) <= said
+            m for m in matches if self._names_partner(m, said) or set(m.mode.split("_")) <= said
         ]
         return named[0] if len(named) == 1 else None
 
@@ -768,20 +761,20 @@ class OfflineAssistant:
 
     # -- sessions -------------------------------------------------------------------------------
 
+    def _names_partner(self, match: MatchOut, said: set[str]) -> bool:
+        """Whether the words said include a name of someone else in the match."""
+        return any(
+            intents.words(member.name) & said
+            for member in match.members
+            if member.participant_id != self.actor.id
+        )
+
     def _matches_meant(self, message: str) -> tuple[list[MatchOut], list[MatchOut], str | None]:
         """(working matches, the ones the message names by a partner's name, a name after
         "with" that is nobody's partner)."""
         matches = self._working_matches()
         said = intents.words(message)
-        named = [
-            m
-            for m in matches
-            if any(
-                intents.words(member.name) & said
-                for member in m.members
-                if member.participant_id != self.actor.id
-            )
-        ]
+        named = [m for m in matches if self._names_partner(m, said)]
         partner = intents.partner_named(message)
         unknown = partner if partner is not None and not named else None
         return matches, named, unknown
@@ -1008,17 +1001,7 @@ class OfflineAssistant:
         citations: list[dict[str, Any]] = []
         for number, result in enumerate(found, start=1):
             quote = excerpt(result.text, message)
-            citations.append(
-                {
-                    "number": number,
-                    "kind": result.kind,
-                    "chunk_id": result.chunk_id,
-                    "source": result.source,
-                    "title": result.title,
-                    "note_id": result.note_id,
-                    "quote": quote,
-                }
-            )
+            citations.append(citation_of(result, number, quote))
             lines.append(f"[{number}] “{quote}”")
             lines.append("")
             if result.kind == "note":
@@ -1034,6 +1017,19 @@ class OfflineAssistant:
         lines.append("Sources:")
         lines.extend(sources)
         return Reply("\n".join(lines), "guidance", citations=citations)
+
+
+def citation_of(result: SearchResult, number: int, quote: str) -> dict[str, Any]:
+    """A numbered source as a reply lists it: what was quoted, from which chunk."""
+    return {
+        "number": number,
+        "kind": result.kind,
+        "chunk_id": result.chunk_id,
+        "source": result.source,
+        "title": result.title,
+        "note_id": result.note_id,
+        "quote": quote,
+    }
 
 
 def drafted_plan(

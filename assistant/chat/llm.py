@@ -30,6 +30,7 @@ from assistant.chat import intents
 from assistant.chat.assistant import (
     Reply,
     Turn,
+    citation_of,
     content_words,
     drafted_plan,
     excerpt,
@@ -274,15 +275,7 @@ class ToolBox:
             if not wanted & content_words(f"{result.title} {result.text}"):
                 continue
             quote = excerpt(result.text, query, limit=600)
-            citation = {
-                "number": len(self.citations) + 1,
-                "kind": result.kind,
-                "chunk_id": result.chunk_id,
-                "source": result.source,
-                "title": result.title,
-                "note_id": result.note_id,
-                "quote": quote,
-            }
+            citation = citation_of(result, len(self.citations) + 1, quote)
             if all(c["chunk_id"] != result.chunk_id for c in self.citations):
                 self.citations.append(citation)
             results.append(
