@@ -196,7 +196,14 @@ class _Composition:
                 "item, and each deep dive starts from it."
             )
         elif self.c.focus:
-            remarks.append("The question is the focus asked for, word for word.")
+            asker = self.learners[0].owner if self.learners else self.c.members[0]
+            if self._question(asker) == self.c.focus:
+                remarks.append("The question is the focus asked for, word for word.")
+            else:
+                remarks.append(
+                    f"The question is {asker.name}'s own; the focus asked for "
+                    f"(“{_short(self.c.focus, 200)}”) frames the answer."
+                )
         kept = {id(slot) for slot, _ in allocated}
         dropped = [s.title for s in slots if id(s) not in kept]
         if dropped:
@@ -533,8 +540,13 @@ class _Composition:
                 asker.id,
                 f"“{_short(question, 1000)}” {asker.name} states the question and what they "
                 f"have tried; {expert.name} asks clarifying questions, then shares one or two "
-                "concrete approaches from their own experience. One question only: park "
-                "anything else.",
+                "concrete approaches from their own experience"
+                + (
+                    f", with the focus asked for in mind (“{_short(self.c.focus, 300)}”)"
+                    if self.c.focus and self.c.focus != question
+                    else ""
+                )
+                + ". One question only: park anything else.",
                 0.7,
                 3,
                 None,

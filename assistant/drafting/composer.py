@@ -33,6 +33,7 @@ from assistant.drafting.wording import adapt, helper_phrase, plural
 from assistant.people.models import Goal, ParticipantOut
 from assistant.plans.instructions import hours_phrase
 from assistant.plans.load import month_loads, plan_end
+from assistant.plans.markdown import minutes_text
 from assistant.plans.models import (
     Activity,
     Citation,
@@ -47,7 +48,6 @@ from assistant.plans.service import (
     DAYS_PER_MONTH,
     DraftedPlan,
     PlanDraftRequest,
-    minutes_text,
 )
 from assistant.vocabulary import SKILL_LEVEL_NAMES, skill_name
 
@@ -518,7 +518,10 @@ def _milestones(
             snapped = _on_or_after_session(start, day, interval, span_days - (len(days) - n))
             previous = dues[-1] if dues else start
             plain = start + timedelta(days=day)
-            dues.append(snapped if snapped > previous + timedelta(days=6) else plain)
+            # The first milestone stays within three weeks however rarely the pair meets:
+            # something to do tomorrow, looked at by message if no session falls due.
+            early = n == 0 and snapped > start + timedelta(days=FIRST_STEP_DAYS[1])
+            dues.append(snapped if snapped > previous + timedelta(days=6) and not early else plain)
     titled.append((capstone, target))
     dues.append(start + timedelta(days=max(span_days, len(titled))))
     # Keep dates strictly in order even when two land on the same session.

@@ -37,9 +37,15 @@ def adapt(text: str, mode: str, group_size: int = 2) -> str:
     text = _EITHER.sub(helper_phrase(mode, group_size), text)
     if mode in ("peer", "group"):
         text = _MENTEE.sub("the learner", text)
+        # "your mentor, your manager or an experienced peer": a peer has no mentor here.
+        text = re.sub(r"\byour mentor, (?=\w)", "", text)
+        text = re.sub(
+            r"\b(with|ask|tell|by) your mentor\b", r"\1 " + helper_phrase(mode, group_size), text
+        )
     if mode == "group" and group_size > 2:
         text = re.sub(r"\bwhile the other\b", "while another", text)
         text = re.sub(r"\bthe other one\b", "another member", text)
+        text = re.sub(r"\bboth of you\b", "all of you", text)
         text = re.sub(r"\bthen swap\b", "then rotate", text)
         text = re.sub(r"\bswap(?:ping)? roles\b", "rotating roles", text, flags=re.IGNORECASE)
         text = re.sub(r"\bTwo people can\b", "Members can pair up to", text)
@@ -67,10 +73,11 @@ _FOREIGN: dict[str, tuple[str, ...]] = {
         "your peer partner",
         "both of you",
     ),
-    "mentor": ("your peer partner", "mentor or peer", "mentor or a peer", "your group"),
-    "near_peer": ("your peer partner", "mentor or peer", "mentor or a peer", "your group"),
-    "reverse": ("your peer partner", "mentor or peer", "mentor or a peer", "your group"),
-    "flash": ("your peer partner", "mentor or peer", "mentor or a peer", "your group"),
+    # "your group" can be a team ("a template for your group"), so it is not foreign here.
+    "mentor": ("your peer partner", "mentor or peer", "mentor or a peer"),
+    "near_peer": ("your peer partner", "mentor or peer", "mentor or a peer"),
+    "reverse": ("your peer partner", "mentor or peer", "mentor or a peer"),
+    "flash": ("your peer partner", "mentor or peer", "mentor or a peer"),
 }
 
 

@@ -22,6 +22,7 @@ from assistant.people.models import ParticipantOut
 from assistant.people.service import get_participant, participant_out
 from assistant.plans.instructions import INSTRUCTION_HELP, RevisionIntent, read_instruction
 from assistant.plans.load import plan_end, planned_minutes_per_month
+from assistant.plans.markdown import minutes_text
 from assistant.plans.models import (
     ActionItemRef,
     Give,
@@ -653,14 +654,6 @@ def _horizon_effect(
         f"your time ({minutes_text(new_load)} at most, was {minutes_text(old_load)}), so "
         f"the plan does less in all: {effect}."
     )
-
-
-def minutes_text(minutes: float) -> str:
-    """'45 min', '2 h', '3 h 10 min': how a person writes a duration."""
-    hours, rest = divmod(round(minutes), 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" + (f" {rest} min" if rest else "")
 
 
 def revise_plan(
