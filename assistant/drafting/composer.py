@@ -166,6 +166,12 @@ class ComposerDrafter:
                 f"to leave time to practise within {hours_phrase(hours)} a month"
                 + ("; agree it with the others." if mode in PEER_MODES else ".")
             )
+        if rhythm.per_month > budget:
+            remarks.append(
+                f"{hours_phrase(hours).capitalize()} a month is less than one short session: "
+                f"the plan keeps {_sessions_phrase(rhythm.sessions_per_month, rhythm.minutes)} "
+                "and no practice beyond it."
+            )
         plan_cadence = PlanCadence(
             sessions_per_month=rhythm.sessions_per_month,
             minutes=rhythm.minutes,
