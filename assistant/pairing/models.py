@@ -130,6 +130,9 @@ class Alternative(BaseModel):
     score: float
     factors: dict[str, float]
     reasons: list[str]
+    rationale: str = Field(
+        default="", description="why this alternative, written like the suggestion's"
+    )
 
 
 class SuggestionOut(BaseModel):
