@@ -781,8 +781,8 @@ def _check_mentor_places(session: Session, incoming: list[dict[str, Any]]) -> No
         taken = open_mentoring_count(session, person.id)
         if taken >= person.mentor_capacity:
             raise RuleViolation(
-                f"mentor capacity: {person.name} has {taken} open matches as mentor of "
-                f"{person.mentor_capacity} (this run's approvals included), so swapping "
+                f"mentor capacity: open matches (this run's approvals included) take "
+                f"{taken} of {person.name}'s {person.mentor_capacity} places, so swapping "
                 f"{person.name} in would break it; pick another alternative"
             )
 
