@@ -567,7 +567,7 @@ def report_tables(rows: Sequence[Row], seeds: int) -> tuple[Table, Table]:
         caption="open: already in an open match of the mode (allow_additional includes them)",
     )
     headers = ("role", "capac.", "lang", "skill", "rule", "score", "open", "fit")
-    for column in ("mode", "people", *headers):
+    for column in ("mode", "n", *headers):  # fits an 80-column terminal
         left.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         coverage = "-" if row.coverage is None else f"{row.coverage:.3f}"
