@@ -28,7 +28,13 @@ from assistant.chat.intents import Intent
 from assistant.drafting.service import AgendaRejected, draft_agenda
 from assistant.matching.models import WORKING_STATUSES, MatchOut
 from assistant.matching.service import list_matches, match_out
-from assistant.people.models import Goal, ParticipantOut, ParticipantUpdate, SkillLevel
+from assistant.people.models import (
+    Goal,
+    ParticipantOut,
+    ParticipantUpdate,
+    SkillLevel,
+    planning_hours,
+)
 from assistant.people.service import get_participant, participant_out, update_participant
 from assistant.plans.instructions import INSTRUCTION_HELP, read_instruction
 from assistant.plans.models import Plan, PlanCreate, PlanOut, PlanRevise, PlanVersion, ProgressIn
@@ -442,8 +448,8 @@ class OfflineAssistant:
                 if slots.horizon_weeks is None:
                     changes["horizon_weeks"] = goal.horizon_weeks
                     notes.append("your horizon")
-        if slots.hours_per_month is None and me.hours_per_month > 0:
-            changes["hours_per_month"] = round(me.hours_per_month)
+        if slots.hours_per_month is None and (me.hours_per_month or 0) > 0:
+            changes["hours_per_month"] = round(me.hours_per_month or 0)
             notes.append("your hours a month")
         filled = replace(slots, **changes)
         if (
@@ -647,7 +653,7 @@ class OfflineAssistant:
             said.append(f"finishing within {weeks} weeks")
         hours = intents.hours_in(message)
         if hours is None and re.search(r"\b(fewer|less) (hours|time)\b", lowered):
-            current = max(1, round(self._me().hours_per_month))
+            current = max(1, round(planning_hours(self._me().hours_per_month)))
             hours = max(1, current // 2)
             said.append(f"halving your time from {current} to {hours} hours a month")
         elif hours is not None:

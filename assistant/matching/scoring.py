@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from assistant.people.models import ParticipantOut
+from assistant.people.models import ParticipantOut, planning_hours
 from assistant.retrieval.embeddings import Embedder, EmbedderUnavailable
 from assistant.vocabulary import DEFAULT_CADENCE, GUIDED_MODES, SKILL_LEVEL_NAMES, SKILLS, Mode
 
@@ -214,7 +214,7 @@ def _profiles(people: Sequence[ParticipantOut], on: date) -> _Profiles:
         levels=levels,
         targets=targets,
         years=np.array([p.years_experience for p in people], dtype=float),
-        hours=np.array([p.hours_per_month for p in people], dtype=float),
+        hours=np.array([planning_hours(p.hours_per_month) for p in people], dtype=float),
         stage=np.array([STAGE_INDEX[p.career_stage] for p in people], dtype=float),
         utc_start=np.array([WORKDAY[0] - offsets[p.timezone] for p in people], dtype=float),
     )
@@ -644,6 +644,13 @@ def _hours(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
+def _said_hours(value: float | None) -> str:
+    """What the person said, or that the figure is assumed: a manager checks it."""
+    if value is None:
+        return f"not said how many hours (taken as {_hours(planning_hours(None))})"
+    return f"{_hours(value)} hours"
+
+
 @dataclass(frozen=True)
 class PairScores:
     """Scores of every (row, column) pair for one mode.
@@ -787,9 +794,9 @@ class PairScores:
     def _explain_availability(self, i: int, j: int) -> str:
         learner, guide = self.rows[i], self.cols[j]
         return (
-            f"{learner.name} has {_hours(learner.hours_per_month)} hours a month and "
-            f"{guide.name} {_hours(guide.hours_per_month)}; {MODE_LABELS[self.mode]} takes about "
-            f"{_hours(_hours_needed(self.mode))} with preparation"
+            f"{learner.name} has {_said_hours(learner.hours_per_month)} a month and "
+            f"{guide.name} {_said_hours(guide.hours_per_month)}; {MODE_LABELS[self.mode]} "
+            f"takes about {_hours(_hours_needed(self.mode))} hours with preparation"
         )
 
     def _explain_preference(self, i: int, j: int) -> list[str]:
