@@ -266,6 +266,7 @@ def demo() -> None:
     # The file keeps the staff key too; on screen it was shown once, just above.
     _write_private(keys_file, demo_keys_text(summary, base_url=base_url, staff_key=staff_key))
     # Plain lines, one block per person: a table would cut ids at a narrow terminal.
+    console.print()
     console.print(
         demo_keys_text(summary, base_url=base_url), soft_wrap=True, highlight=False, markup=False
     )
