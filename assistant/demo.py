@@ -140,9 +140,9 @@ PEOPLE: list[dict[str, Any]] = [
      "skills": [("technical_leadership", 2), ("delegation", 1)],
      "goals": [_goal("Lead my first cross-team project as tech lead", ["technical_leadership", "delegation"], 4, 24)],
      "timezone": "Europe/Berlin", "manager": "Priya Raman"},
-    {"name": "Mei Chen", "career_stage": "early", "years_experience": 2,
+    {"name": "Mei Chen", "career_stage": "early", "years_experience": 3,
      "department": "Design", "title": "Product Designer", "roles": ["mentor", "peer"],
-     "skills": [("digital_tools", 5), ("presentation_design", 4)],
+     "skills": [("digital_tools", 5), ("presentation_design", 4), ("writing", 4)],
      "goals": [_goal("Negotiate scope with product partners", ["negotiation"], 3, 12)],
      "mentor_capacity": 1, "timezone": "America/New_York"},
     {"name": "Rafael Costa", "career_stage": "mid", "years_experience": 7,
@@ -165,7 +165,7 @@ PEOPLE: list[dict[str, Any]] = [
      "skills": [("conflict_resolution", 5), ("coaching", 4), ("project_management", 2)],
      "goals": [_goal("Run programs with a real project plan", ["project_management"], 4, 12)],
      "timezone": "Europe/Dublin"},
-    {"name": "Noah Schmidt", "career_stage": "early", "years_experience": 3,
+    {"name": "Noah Schmidt", "career_stage": "early", "years_experience": 1,
      "department": "Platform", "title": "Engineer", "roles": ["mentee"],
      "skills": [("system_design", 3), ("writing", 2)],
      "goals": [_goal("Write design docs others can act on", ["writing"], 4, 10)],
@@ -244,6 +244,8 @@ class DemoMatch:
     progress: dict[str, tuple[str, ...]]
     # The lapsed match: its latest milestone due stays open, so its plan is at risk.
     lapsed: bool = False
+    # When the plans were drafted, if later than the match began (days ago).
+    plans_days_ago: int | None = None
 
 
 def _said(author: str, text: str, *todos: Todo, visibility: Visibility = "match") -> Said:
@@ -690,6 +692,9 @@ MATCHES: list[DemoMatch] = [
             ),
         },
         lapsed=True,
+        # Elena wrote her plan after the first "no": its first step slipped a week ago,
+        # overdue enough to worry about, not yet a plan off track.
+        plans_days_ago=24,
     ),
 ]
 # fmt: on
@@ -786,7 +791,12 @@ class _Loader:
         self.summary.match_refs.append(ref)
         for name, role in spec.members:
             if role in ("mentee", "peer") and _has_goals(name):
-                ref.plans[name] = self._plan(spec, match.id, name, started)
+                drafted_on = (
+                    started
+                    if spec.plans_days_ago is None
+                    else self.today - timedelta(days=spec.plans_days_ago)
+                )
+                ref.plans[name] = self._plan(spec, match.id, name, drafted_on)
         if spec.lapsed:
             self.summary.at_risk_plan_id = next(iter(ref.plans.values()))
         for meeting in spec.meetings:
@@ -838,8 +848,14 @@ class _Loader:
             current = next(
                 (i for i, m in enumerate(milestones) if m.due_date >= self.today), len(milestones)
             )
-            if lapsed:
-                current = max(0, current - 1)
+            # The lapsed pair let the latest milestone due slip, while it is recent enough
+            # to be a risk rather than a plan already off track.
+            if (
+                lapsed
+                and current > 0
+                and (self.today - milestones[current - 1].due_date).days <= 12
+            ):
+                current -= 1
             for position, milestone in enumerate(milestones[: current + 1]):
                 assert milestone.id is not None  # stored milestones always have one
                 log_progress(
