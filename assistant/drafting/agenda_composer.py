@@ -251,7 +251,15 @@ class _Composition:
             for item in self.c.action_items
             if any(w in item.text.lower() for w in ("shadow", "observe"))
         ]
-        shadowers = [p for p in self.learners if p.shadowing and self.c.previous is not None]
+        # A plan's shadowing is debriefed once it was due to happen: planned to start
+        # before the last session. One planned for later is not talked about as done.
+        since = self.c.previous.scheduled_at.date() if self.c.previous else None
+        shadowers = [
+            p
+            for p in self.learners
+            if since is not None
+            and any(a.starts_on is not None and a.starts_on <= since for a in p.shadowing)
+        ]
         if not observed and not shadowers:
             return []
         if self.mode in PEER_MODES:
@@ -270,7 +278,7 @@ class _Composition:
         lead = observed[0].owner_id if observed else shadowers[0].owner.id
         detail = (
             "Debrief the shadowing while it is fresh: what you saw, what surprised you, "
-            "what you will try yourself. " + " · ".join(parts)
+            "what you will try yourself (not done yet? book it now). " + " · ".join(parts)
         )
         cited = self.cites.guidance(self.c.guidance.get("shadowing_debrief"))
         self.debriefed = {i.id for i in observed}
