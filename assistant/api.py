@@ -26,11 +26,12 @@ from assistant.db import (
     upgrade_database,
 )
 from assistant.drafting.api import router as agendas_router
-from assistant.drafting.llm import build_chat_model, build_plan_drafter
+from assistant.drafting.llm import build_plan_drafter
 from assistant.drafting.llm_agenda import build_agenda_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
+from assistant.llm.client import build_chat_model
 from assistant.matching.api import router as matching_router
 from assistant.observability import (
     BodyLimitMiddleware,

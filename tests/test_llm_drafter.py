@@ -27,12 +27,13 @@ from assistant.drafting.composer import ComposerDrafter
 from assistant.drafting.llm import (
     LLMPlanDrafter,
     PlanContext,
-    build_chat_model,
     build_plan_drafter,
     plan_context,
 )
 from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
-from assistant.drafting.prompts import PromptError, load_prompt
+from assistant.llm.client import build_chat_model
+from assistant.llm.prompts import PromptError, load_prompt
+from assistant.llm.structured import fallback_label
 from assistant.matching.models import MatchOut
 from assistant.people.models import ParticipantOut
 from assistant.plans.models import PlanBody
@@ -518,3 +519,16 @@ def test_a_model_plan_in_another_modes_words_goes_back_for_repair(
 
     assert "“your mentor” in a peer pair" in str(calls.messages[1][-1].content)
     assert drafted.drafter == f"openai:{MODEL}"
+
+
+def test_a_long_fallback_reason_is_cut_at_a_word_not_mid_word() -> None:
+    reason = (
+        "invalid output after repair: summary: Input should be a valid string; "
+        "objectives.0.title: Field required; objectives.0.goal: Field required"
+    )
+    label = fallback_label(reason)
+    assert label.startswith("offline (fallback: invalid output after repair: summary:")
+    assert label.endswith("…)") and len(label) <= 140
+    cut = label.removeprefix("offline (fallback: ").removesuffix("…)")
+    assert reason.startswith(cut) and reason[len(cut)] in " ;:,"
+    assert fallback_label("timeout") == "offline (fallback: timeout)"

@@ -36,10 +36,10 @@ from assistant.chat.assistant import (
     excerpt,
     revised_plan,
 )
-from assistant.drafting.llm import failure_reason
-from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.service import AgendaRejected, draft_agenda
 from assistant.errors import DomainError
+from assistant.llm.prompts import PromptTemplate, load_prompt
+from assistant.llm.structured import failure_reason
 from assistant.matching.models import WORKING_STATUSES
 from assistant.matching.service import list_matches, match_out
 from assistant.people.service import get_participant, participant_out

@@ -13,25 +13,23 @@ from __future__ import annotations
 import html
 import json
 import logging
-import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from typing import Protocol
 
-import openai
-from langchain_core.exceptions import ModelConnectionError, ModelTimeoutError
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.drafting.composer import ComposerDrafter
 from assistant.drafting.goal_milestones import Teachable, focus_first, skill_levels, teachable
 from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
-from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.rubric import wording_issues
 from assistant.drafting.time_budget import Rhythm, fit_sessions
+from assistant.llm.client import build_chat_model
+from assistant.llm.prompts import PromptTemplate, load_prompt
+from assistant.llm.structured import ModelCallFailed, ask_structured, fallback_label
 from assistant.people.models import Goal, ParticipantOut, planning_hours
 from assistant.plans.models import (
     Activity,
@@ -51,16 +49,6 @@ logger = logging.getLogger("tandem.drafting.llm")
 
 PEER_MODES = frozenset({"peer", "group"})
 FLASH_SPAN_DAYS = 14  # a flash match is one conversation and its follow-up
-MAX_ERROR_CHARS = 600  # what of a validation error goes back to the model and the remark
-MAX_DRAFTER_REASON = 120  # the drafter column holds 200 characters
-
-
-class DraftingFailed(Exception):
-    """The model gave no usable answer; `reason` is short enough for a drafter label."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 class Playbooks(Protocol):
@@ -309,130 +297,6 @@ def plan_context(request: PlanDraftRequest, library: Playbooks) -> PlanContext:
     return PlanContext(request=request, goals=windows, offers=offers, guidance=guidance)
 
 
-# ---- structured output -------------------------------------------------------------
-
-Structured = TypeVar("Structured", bound=BaseModel)
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
-REPAIR_REQUEST = (
-    "Your previous answer could not be used: {error}\n"
-    "Answer again with the corrected JSON object only, keeping everything that was right."
-)
-
-
-class _Unusable(ValueError):
-    """An answer that parsed badly or broke a rule; the message goes back to the model."""
-
-
-def failure_reason(exc: Exception) -> str:
-    """A failed model call in a few words, for the label of what answered instead. Any
-    exception counts: a provider's own error type is still a failed call, not a 500."""
-    if isinstance(exc, openai.APITimeoutError | ModelTimeoutError | TimeoutError):
-        return "timeout"  # before connection errors: a timeout is one of them
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
-    if isinstance(exc, openai.APIConnectionError | ModelConnectionError):
-        return "connection failed"
-    return f"model error: {type(exc).__name__}"
-
-
-def _ask(chat_model: BaseChatModel, messages: list[BaseMessage]) -> str:
-    try:
-        reply = chat_model.invoke(messages)
-    except Exception as exc:
-        raise DraftingFailed(failure_reason(exc)) from exc
-    refused = reply.additional_kwargs.get("refusal") or (
-        isinstance(reply.content, list)
-        and any(isinstance(b, dict) and b.get("type") == "refusal" for b in reply.content)
-    )
-    text = reply.text.strip()
-    if refused or not text:
-        raise DraftingFailed("refusal")
-    return text
-
-
-def _validated(
-    text: str, schema: type[Structured], check: Callable[[Structured], None] | None
-) -> Structured:
-    fenced = _FENCE.search(text)
-    body = fenced.group(1) if fenced else text
-    start, end = body.find("{"), body.rfind("}")
-    if start < 0 or end < start:
-        raise _Unusable("the answer holds no JSON object")
-    try:
-        data = json.loads(body[start : end + 1])
-    except json.JSONDecodeError as exc:
-        raise _Unusable(f"malformed JSON: {exc}") from exc
-    try:
-        result = schema.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()
-        ]
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        raise _Unusable("; ".join(errors[:5]) + more) from exc
-    if check is not None:
-        try:
-            check(result)
-        except ValueError as exc:
-            raise _Unusable(str(exc)) from exc
-    return result
-
-
-def _without_unknown_citations(value: Any, allowed: Collection[str]) -> tuple[Any, int]:
-    """Every `citation_ids` list anywhere in the answer, kept to the ids we offered."""
-    if isinstance(value, BaseModel):
-        updates: dict[str, Any] = {}
-        removed = 0
-        for name in type(value).model_fields:
-            item = getattr(value, name)
-            if name == "citation_ids" and isinstance(item, list):
-                updates[name] = [c for c in item if c in allowed]
-                removed += len(item) - len(updates[name])
-            else:
-                updates[name], count = _without_unknown_citations(item, allowed)
-                removed += count
-        return value.model_copy(update=updates), removed
-    if isinstance(value, list):
-        cleaned = [_without_unknown_citations(item, allowed) for item in value]
-        return [item for item, _ in cleaned], sum(count for _, count in cleaned)
-    return value, 0
-
-
-def draft_structured(
-    chat_model: BaseChatModel,
-    prompt: PromptTemplate,
-    variables: dict[str, str],
-    schema: type[Structured],
-    *,
-    allowed_citation_ids: Collection[str],
-    check: Callable[[Structured], None] | None = None,
-) -> tuple[Structured, int]:
-    """Ask for a JSON object matching `schema`; one repair round if it is unusable.
-
-    `check` adds rules the schema cannot express (raise ValueError to send the problem
-    back to the model). Returns the answer with invented citation ids removed and how
-    many there were. Raises DraftingFailed when there is nothing usable.
-    """
-    messages = prompt.render(**variables)
-    answer = _ask(chat_model, messages)
-    try:
-        result = _validated(answer, schema, check)
-    except _Unusable as problem:
-        error = str(problem)[:MAX_ERROR_CHARS]
-        repair = [
-            *messages,
-            AIMessage(content=answer),
-            HumanMessage(content=REPAIR_REQUEST.format(error=error)),
-        ]
-        try:
-            result = _validated(_ask(chat_model, repair), schema, check)
-        except _Unusable as again:
-            reason = f"invalid output after repair: {again}"[:MAX_ERROR_CHARS]
-            raise DraftingFailed(reason) from again
-    cleaned, removed = _without_unknown_citations(result, allowed_citation_ids)
-    return cast(Structured, cleaned), removed
-
-
 # ---- the plan drafter --------------------------------------------------------------
 
 
@@ -617,8 +481,8 @@ class LLMPlanDrafter:
             try:
                 context = plan_context(request, self._library)
             except Exception as exc:  # the index is down: the composer says so its own way
-                raise DraftingFailed(f"guidance unavailable: {type(exc).__name__}") from exc
-            draft, removed = draft_structured(
+                raise ModelCallFailed(f"guidance unavailable: {type(exc).__name__}") from exc
+            draft, removed = ask_structured(
                 self._chat_model,
                 self._prompt,
                 context.variables(DraftPlan),
@@ -626,7 +490,7 @@ class LLMPlanDrafter:
                 allowed_citation_ids=context.citation_ids,
                 check=_plan_rules(context),
             )
-        except DraftingFailed as failure:
+        except ModelCallFailed as failure:
             return self._fell_back(request, failure.reason)
         return DraftedPlan(body=_plan_body(draft, context, removed), drafter=self.name)
 
@@ -642,30 +506,10 @@ class LLMPlanDrafter:
         body = drafted.body.model_copy(
             update={"remarks": [remark[:2000], *drafted.body.remarks][:20]}
         )
-        return DraftedPlan(body=body, drafter=f"offline (fallback: {reason[:MAX_DRAFTER_REASON]})")
+        return DraftedPlan(body=body, drafter=fallback_label(reason))
 
 
 # ---- wiring ------------------------------------------------------------------------
-
-
-def build_chat_model(settings: Settings) -> BaseChatModel | None:
-    """The configured OpenAI-compatible chat model, or None when none is configured."""
-    if not (settings.llm_base_url and settings.llm_model):
-        return None
-    from langchain_openai import ChatOpenAI  # only deployments with a model pay the import
-
-    # A model server on this machine may want no key, but the client insists on one.
-    key = settings.llm_api_key or SecretStr("not-needed")
-    return ChatOpenAI(
-        base_url=settings.llm_base_url,
-        api_key=key,
-        model=settings.llm_model,
-        timeout=settings.llm_timeout_seconds,
-        # One attempt per call: the repair round and the offline fallback are the
-        # recovery, and a retry after a timeout would double the wait for a plan.
-        max_retries=0,
-        temperature=0,
-    )
 
 
 def build_plan_drafter(settings: Settings, library: PlaybookLibrary) -> PlanDrafter:

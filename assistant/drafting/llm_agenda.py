@@ -13,14 +13,7 @@ from pydantic import BaseModel, Field
 
 from assistant.config import Settings
 from assistant.drafting.agenda_composer import AgendaComposer
-from assistant.drafting.llm import (
-    MAX_DRAFTER_REASON,
-    DraftingFailed,
-    attribute,
-    build_chat_model,
-    draft_structured,
-    quoted,
-)
+from assistant.drafting.llm import attribute, quoted
 from assistant.drafting.models import (
     AgendaBody,
     AgendaContext,
@@ -30,9 +23,11 @@ from assistant.drafting.models import (
     PrepTask,
 )
 from assistant.drafting.playbooks import Cited
-from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.rubric import agenda_texts, own_time_problems, wording_issues
 from assistant.drafting.service import agenda_problems
+from assistant.llm.client import build_chat_model
+from assistant.llm.prompts import PromptTemplate, load_prompt
+from assistant.llm.structured import ModelCallFailed, ask_structured, fallback_label
 from assistant.plans.models import Citation
 
 logger = logging.getLogger("tandem.drafting.llm")
@@ -168,7 +163,7 @@ class LLMAgendaDrafter:
                 raise ValueError("; ".join(problems))
 
         try:
-            draft, removed = draft_structured(
+            draft, removed = ask_structured(
                 self._chat_model,
                 self._prompt,
                 agenda_variables(context),
@@ -176,7 +171,7 @@ class LLMAgendaDrafter:
                 allowed_citation_ids=set(citable),
                 check=rules,
             )
-        except DraftingFailed as failure:
+        except ModelCallFailed as failure:
             return self._fell_back(context, failure.reason)
         used = {c for item in draft.items for c in item.citation_ids}
         used |= {c for task in draft.prep for c in task.citation_ids}
@@ -206,9 +201,7 @@ class LLMAgendaDrafter:
         body = drafted.body.model_copy(
             update={"remarks": [remark[:2000], *drafted.body.remarks][:20]}
         )
-        return DraftedAgenda(
-            body=body, drafter=f"offline (fallback: {reason[:MAX_DRAFTER_REASON]})"
-        )
+        return DraftedAgenda(body=body, drafter=fallback_label(reason))
 
 
 def build_agenda_drafter(settings: Settings) -> AgendaDrafter:

@@ -20,8 +20,9 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings
-from assistant.drafting.llm import DraftingFailed, build_chat_model, draft_structured
-from assistant.drafting.prompts import PromptTemplate, load_prompt
+from assistant.llm.client import build_chat_model
+from assistant.llm.prompts import PromptTemplate, load_prompt
+from assistant.llm.structured import ModelCallFailed, ask_structured
 from assistant.matching.scoring import DEFAULT_WEIGHTS, NEUTRAL, evidence_factor, is_shortfall
 
 logger = logging.getLogger("tandem.pairing.rationale")
@@ -203,7 +204,7 @@ class LLMRationaleWriter:
             "schema": json.dumps(DraftRationale.model_json_schema()),
         }
         try:
-            draft, _ = draft_structured(
+            draft, _ = ask_structured(
                 self._chat_model,
                 self._prompt,
                 variables,
@@ -211,7 +212,7 @@ class LLMRationaleWriter:
                 allowed_citation_ids=(),
                 check=check,
             )
-        except DraftingFailed as failure:
+        except ModelCallFailed as failure:
             if failure.reason.startswith(_SYSTEMIC):
                 self._stopped = failure.reason
             return self._fallback(facts, failure.reason)
