@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from assistant.drafting.goal_milestones import skill_levels
 from assistant.drafting.models import (
@@ -24,7 +25,7 @@ from assistant.drafting.models import (
 from assistant.drafting.playbooks import Cited
 from assistant.drafting.wording import adapt
 from assistant.people.models import ParticipantOut
-from assistant.plans.models import Citation
+from assistant.plans.models import Activity, Citation
 from assistant.retrieval.models import SearchResult
 from assistant.sessions.models import ActionItemOut
 
@@ -251,14 +252,15 @@ class _Composition:
             for item in self.c.action_items
             if any(w in item.text.lower() for w in ("shadow", "observe"))
         ]
-        # A plan's shadowing is debriefed once it was due to happen: planned to start
-        # before the last session. One planned for later is not talked about as done.
+        # A plan's shadowing is debriefed once, in the first session after it was due to
+        # happen: by the milestone that names it, else by the end of its window.
         since = self.c.previous.scheduled_at.date() if self.c.previous else None
+        on = self.c.meeting.scheduled_at.date()
         shadowers = [
             p
             for p in self.learners
             if since is not None
-            and any(a.starts_on is not None and a.starts_on <= since for a in p.shadowing)
+            and any(since < d <= on for d in (_happened_by(p, a) for a in p.shadowing) if d)
         ]
         if not observed and not shadowers:
             return []
@@ -666,6 +668,17 @@ class _Composition:
 
     def _learner_names(self) -> str:
         return _join([p.owner.name for p in self.learners]) or "the mentee"
+
+
+def _happened_by(progress: MemberProgress, activity: Activity) -> date | None:
+    """When a planned shadowing should have happened: the due date of the milestone that
+    names it (a plan's first step often is one), else the end of its window."""
+    if progress.current is not None:
+        head = activity.description[:40]
+        for milestone in progress.current.objective.milestones:
+            if head and head in milestone.title.removeprefix("First step: "):
+                return milestone.due_date
+    return activity.ends_on
 
 
 def _equal_own_time(allocated: list[tuple[_Slot, int]]) -> list[tuple[_Slot, int]]:
