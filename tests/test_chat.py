@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.api import create_app
-from assistant.chat.assistant import Turn
 from assistant.chat.intents import classify, goal_text, horizon_in, hours_in, skill_in
 from assistant.chat.service import approximate_tokens, trim_history
+from assistant.chat.turns import Turn
 from assistant.config import Settings
 from assistant.retrieval.embeddings import WordOverlapEmbedder
 

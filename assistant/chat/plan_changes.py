@@ -1,0 +1,151 @@
+"""Explaining, revising and accepting the caller's own plan, and answering questions
+about accepting it without accepting anything."""
+
+from __future__ import annotations
+
+import re
+
+from assistant.chat import commands, intents
+from assistant.chat.caller import ChatCaller
+from assistant.chat.describe import (
+    day,
+    describe_milestone,
+    describe_plan,
+    milestone_named,
+    plan_span_weeks,
+)
+from assistant.chat.plan_dialog import plan_dialog
+from assistant.chat.turns import Reply, Turn
+from assistant.plans.instructions import INSTRUCTION_HELP, read_instruction
+from assistant.plans.models import PlanOut
+
+
+def no_plan(intent: str) -> Reply:
+    return Reply(
+        "You don't have a plan of your own yet. Tell me what you'd like to achieve (“I "
+        "want to get better at public speaking”) and I'll draft one.",
+        intent,
+    )
+
+
+def explain(caller: ChatCaller, message: str) -> Reply:
+    plan = caller.newest_own_plan(message)
+    if plan is None:
+        return no_plan("explain")
+    part = milestone_named(plan, message)
+    if part is None:
+        return Reply(describe_plan(plan, quotes=True), "explain")
+    return Reply(describe_milestone(plan, *part), "explain")
+
+
+def revise(caller: ChatCaller, message: str, history: list[Turn]) -> Reply:
+    plan = caller.newest_own_plan(message)
+    if plan is None:
+        if intents.classify(message) == "revise" and intents.goal_text(message):
+            return plan_dialog(caller, history)
+        return no_plan("revise")
+    instruction, understood = revision_instruction(caller, message, plan)
+    if not understood:
+        return Reply(
+            f"I couldn't tell what to change in plan {plan.id}, so I changed nothing. "
+            f"{INSTRUCTION_HELP}",
+            "revise",
+        )
+    revised = commands.revise_plan(
+        caller, commands.RevisePlan(plan_id=plan.id, instruction=instruction)
+    )
+    out = revised.value
+    remarks = " ".join(out.remarks[:2])
+    text = (
+        f"I revised plan {out.id}: version {out.version} ({out.status}) {understood}. "
+        f"{remarks}\n\n{describe_plan(out)}\n\nSay “accept it” when it looks right."
+    )
+    return Reply(text, "revise", [revised.action])
+
+
+def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tuple[str, str]:
+    """The user's words as an instruction the plan service reads, and what it says in
+    words ("" when nothing was understood, so nothing is revised)."""
+    lowered = message.lower()
+    parts: list[str] = []
+    said: list[str] = []
+    weeks = intents.horizon_in(message)
+    span = plan_span_weeks(plan)
+    if weeks is None and re.search(r"\b(shorter|quicker|faster|sooner)\b", lowered):
+        weeks = max(2, round(span / 2))
+        said.append(f"halving its length from {span} to {weeks} weeks")
+    elif weeks is None and re.search(r"\b(longer|slower|more time|later)\b", lowered):
+        weeks = min(intents.MAX_HORIZON_WEEKS, span * 2)
+        said.append(f"doubling its length from {span} to {weeks} weeks")
+    elif weeks is not None:
+        said.append(f"finishing within {weeks} weeks")
+    hours = intents.hours_in(message)
+    if hours is None and re.search(r"\b(fewer|less) (hours|time)\b", lowered):
+        current = max(1, round(caller.me().hours_per_month))
+        hours = max(1, current // 2)
+        said.append(f"halving your time from {current} to {hours} hours a month")
+    elif hours is not None:
+        said.append(f"planning for {hours} hours a month")
+    focus = read_instruction(message).focus
+    if focus:
+        said.append(f"putting “{focus}” first")
+    # Each revision is redrafted from the profile, so what earlier revisions asked
+    # for is asked again; otherwise "fewer hours" would undo "make it 6 weeks".
+    earlier = read_instruction(plan.instruction)
+    kept: list[str] = []
+    if weeks is None and earlier.horizon_weeks is not None:
+        weeks = earlier.horizon_weeks
+        kept.append(f"{weeks} weeks")
+    if hours is None and earlier.hours_per_month is not None:
+        hours = earlier.hours_per_month
+        kept.append(f"{hours} hours a month")
+    if focus is None and earlier.focus:
+        focus = earlier.focus
+        kept.append(f"“{focus}” first")
+    if weeks is not None:
+        parts.append(f"finish in {weeks} weeks")
+    if hours is not None:
+        parts.append(f"I only have {hours} hours a month")
+    if focus:
+        parts.append(f"focus on {focus} first")
+    if said and kept:
+        said.append(f"keeping {' and '.join(kept)} from before")
+    return "; ".join(parts), ", ".join(said)
+
+
+def accept(caller: ChatCaller, message: str) -> Reply:
+    plan = caller.newest_own_plan(message)
+    if plan is None:
+        return no_plan("accept")
+    if plan.status == "active" and plan.version == plan.latest_version:
+        return Reply(
+            f"Version {plan.version} of plan {plan.id} is already active; nothing changed.",
+            "accept",
+        )
+    accepted = commands.accept_plan(caller, commands.AcceptPlan(plan_id=plan.id))
+    out = accepted.value
+    first = next((m for o in out.objectives for m in o.milestones if m.status != "done"), None)
+    follow = (
+        f" Your first milestone is “{first.title}”, due {day(first.due_date)}; tell me "
+        "when you've done it (“I finished the first milestone”)."
+        if first
+        else ""
+    )
+    return Reply(
+        f"Accepted: plan {out.id} version {out.version} is now active, and "
+        f"your match can see it.{follow}",
+        "accept",
+        [accepted.action],
+    )
+
+
+def hold(caller: ChatCaller) -> Reply:
+    """A question about accepting, or a "not yet": what accepting means, nothing done."""
+    plan = caller.newest_own_plan()
+    which = f" Plan {plan.id} stays at version {plan.version} ({plan.status})." if plan else ""
+    return Reply(
+        "I haven't accepted anything." + which + " Accepting makes a plan's newest "
+        "version the active one your match works from; say “accept it” when it looks "
+        "right, or ask me to change it first (“make it 6 weeks”, “focus on … first”).",
+        "hold",
+    )
