@@ -35,7 +35,16 @@ from assistant.web import AppServices
 # Intents that answer read-only or act on the plan the user already has; while a plan
 # question is pending they are answered and the dialog is left behind.
 _LEAVES_THE_DIALOG: frozenset[Intent] = frozenset(
-    {"accept", "hold", "log_progress", "prepare_session", "session_info", "recap", "explain"}
+    {
+        "accept",
+        "hold",
+        "no_change",
+        "log_progress",
+        "prepare_session",
+        "session_info",
+        "recap",
+        "explain",
+    }
 )
 
 
@@ -80,6 +89,7 @@ class OfflineAssistant:
             "session_info": lambda: sessions.session_info(caller, message),
             "recap": lambda: sessions.recap(caller, message),
             "hold": lambda: plan_changes.hold(caller),
+            "no_change": lambda: plan_changes.no_change(caller),
             "revise": lambda: plan_changes.revise(caller, message, history),
             "explain": lambda: plan_changes.explain(caller, message),
             "draft_plan": lambda: plan_dialog(caller, history),

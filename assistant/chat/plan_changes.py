@@ -149,3 +149,14 @@ def hold(caller: ChatCaller) -> Reply:
         "right, or ask me to change it first (“make it 6 weeks”, “focus on … first”).",
         "hold",
     )
+
+
+def no_change(caller: ChatCaller) -> Reply:
+    """ "Don't make it shorter": say what stays, change nothing."""
+    plan = caller.newest_own_plan()
+    which = (
+        f" Plan {plan.id} stays at version {plan.version} ({plan.status})."
+        if plan
+        else " You don't have a plan of your own yet."
+    )
+    return Reply("All right, I've changed nothing." + which, "no_change")

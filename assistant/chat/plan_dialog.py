@@ -283,7 +283,8 @@ def draft(
     lines: list[str] = []
     focus = ""
     if not from_profile:
-        goal, dropped = record_goal(caller, me, slots)
+        recorded = record_goal(caller, me, slots)
+        goal, dropped = recorded.goal, recorded.dropped
         focus = goal.text
         actions.append(
             {
@@ -296,8 +297,14 @@ def draft(
                 "goals_removed": dropped,
             }
         )
+        if recorded.replaced is None:
+            saved = f"I saved your goal “{goal.text}” to your profile"
+        elif recorded.replaced == goal.text:
+            saved = f"Your goal “{goal.text}” is already in your profile; I kept it"
+        else:
+            saved = f"I updated your goal “{recorded.replaced}” to “{goal.text}” in your profile"
         lines.append(
-            f"I saved your goal “{goal.text}” to your profile (goal {goal.id}): "
+            f"{saved} (goal {goal.id}): "
             f"{skill_name(slots.skill or '')} from level {slots.current_level} to "
             f"{slots.target_level} in {slots.horizon_weeks} weeks, with "
             f"{slots.hours_per_month} hours a month"
@@ -337,12 +344,36 @@ def draft(
     return Reply("\n".join(lines), "draft_plan", actions)
 
 
-def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> tuple[Goal, list[str]]:
-    """Save the goal to the profile; returns it and the texts of goals that had to
-    go to make room (a profile holds MAX_GOALS), oldest first, so the reply says so."""
+@dataclass(frozen=True)
+class RecordedGoal:
+    """The goal as saved, the text it replaced (None for a new goal) and the texts of
+    goals that had to go to make room."""
+
+    goal: Goal
+    replaced: str | None
+    dropped: list[str]
+
+
+def same_goal(goals: list[Goal], slots: PlanSlots) -> Goal | None:
+    """The profile goal a new statement of a goal updates: the same words, or the same
+    skill and target level (one objective per goal: "get better at presenting" and
+    "present at the all-hands", both to level 4, are one goal said twice)."""
+    assert slots.goal is not None
+    for goal in goals:
+        if goal.text.casefold() == slots.goal.casefold():
+            return goal
+    return next(
+        (g for g in goals if g.skills == [slots.skill] and g.target_level == slots.target_level),
+        None,
+    )
+
+
+def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> RecordedGoal:
+    """Save the goal to the profile, updating the goal it restates rather than adding a
+    second; a profile holds MAX_GOALS, so the oldest go to make room for a new one."""
     assert slots.goal and slots.skill and slots.current_level and slots.target_level
     assert slots.horizon_weeks and slots.hours_per_month
-    same = next((g for g in me.goals if g.text.casefold() == slots.goal.casefold()), None)
+    same = same_goal(me.goals, slots)
     goal = Goal(
         id=same.id if same else None,
         text=slots.goal,
@@ -350,7 +381,8 @@ def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> tup
         target_level=slots.target_level,
         horizon_weeks=slots.horizon_weeks,
     )
-    goals = [g for g in me.goals if g is not same] + [goal]
+    # An updated goal keeps its place; a new one goes last.
+    goals = [goal if g is same else g for g in me.goals] if same else [*me.goals, goal]
     dropped = [g.text for g in goals[:-MAX_GOALS]]
     skills = [s for s in me.skills if s.skill != slots.skill]
     skills.append(SkillLevel(skill=slots.skill, level=slots.current_level))
@@ -362,4 +394,5 @@ def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> tup
             goals=goals[-MAX_GOALS:], skills=skills, hours_per_month=slots.hours_per_month
         ),
     )
-    return next(g for g in updated.goals if g.text == slots.goal), dropped
+    saved = next(g for g in updated.goals if g.text == slots.goal)
+    return RecordedGoal(goal=saved, replaced=same.text if same else None, dropped=dropped)
