@@ -16,6 +16,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from assistant.chat.caller import ChatCaller
+from assistant.chat.practice import Practice, practice_for
 from assistant.chat.quotes import QUOTE_CHARS, content_words, excerpt
 from assistant.drafting.models import AgendaOut
 from assistant.drafting.service import draft_agenda as draft_session_agenda
@@ -135,8 +136,22 @@ class Found:
     quote: str
 
 
+@dataclass(frozen=True)
+class GuidanceFound:
+    """What a search found: the practice lines that meet the question, best first, then
+    the passages of guidance and of notes the caller may read."""
+
+    practice: list[Practice]
+    quotes: list[Found]
+
+
 class SearchUnavailable(Exception):
     """The vector store could not answer; the reply says so and changes nothing."""
+
+
+# With practice to lead, a passage must share this many words with the question to
+# follow it: a single shared word ("nervous") quotes too much that is beside the point.
+WORDS_BESIDE_PRACTICE = 2
 
 
 def search_guidance(
@@ -146,10 +161,13 @@ def search_guidance(
     guidance_k: int = 3,
     notes_k: int = 2,
     quote_chars: int = QUOTE_CHARS,
-) -> list[Found]:
-    """Guidance chunks, then the notes the caller may read (the note rule is applied in
-    the vector query), keeping only results that share a word with the query."""
+) -> GuidanceFound:
+    """The practice lines that meet the query, then guidance chunks and the notes the
+    caller may read (the note rule is applied in the vector query), keeping only
+    passages about the query and none from a chunk a practice line already quotes."""
+    levels: dict[str, int] = {s.skill: s.level for s in caller.me().skills}
     try:
+        practice = practice_for(caller.services.playbooks, command.query, levels=levels)
         guidance = caller.services.knowledge.search(command.query, k=guidance_k)
         notes = search_notes(
             caller.db, caller.services.notes_index, caller.actor, command.query, k=notes_k
@@ -159,11 +177,15 @@ def search_guidance(
         logger.warning("chat search unavailable", exc_info=True)
         raise SearchUnavailable(str(exc)) from exc
     wanted = content_words(command.query)
-    return [
+    needed = WORDS_BESIDE_PRACTICE if practice else 1
+    quoted_chunks = {p.line.chunk_id for p in practice}
+    quotes = [
         Found(result, excerpt(result.text, command.query, limit=quote_chars))
         for result in [*guidance, *notes]
-        if wanted & content_words(f"{result.title} {result.text}")
+        if len(wanted & content_words(f"{result.title} {result.text}")) >= needed
+        and result.chunk_id not in quoted_chunks
     ]
+    return GuidanceFound(practice=practice, quotes=quotes)
 
 
 def draft_plan(caller: ChatCaller, command: DraftPlan) -> Done[PlanOut]:

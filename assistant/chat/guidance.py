@@ -1,6 +1,7 @@
 """Answering questions extractively: quotes from the guidance and from the notes the
-caller may read, numbered with their sources, never new claims. Whatever the quoted text
-says is shown as a quote and acts on nothing."""
+caller may read, numbered with their sources, never new claims. A how-to question is
+answered first with the playbook practice that meets it. Whatever the quoted text says
+is shown as a quote and acts on nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from assistant.chat import commands
 from assistant.chat.caller import ChatCaller
+from assistant.chat.describe import skill_name
 from assistant.chat.quotes import citation_of
 from assistant.chat.turns import Reply
 
@@ -26,13 +28,27 @@ def answer(caller: ChatCaller, message: str) -> Reply:
             "nothing was changed. Please try again in a moment.",
             "guidance",
         )
-    if not found:
+    if not found.practice and not found.quotes:
         return Reply(NOTHING_FOUND, "guidance")
-    lines = ["Here is what I found. These are quotes, not my own words:", ""]
+    lines = ["Here is what I found. These are quotes, not my own words.", ""]
     sources: list[str] = []
     citations: list[dict[str, Any]] = []
-    for number, hit in enumerate(found, start=1):
+    if found.practice:
+        lines.append("Practice to try first:")
+    for practice in found.practice:
+        number = len(citations) + 1
+        citations.append(practice.citation(number))
+        level = f"level {practice.from_level} to {practice.from_level + 1}"
+        lines.append(f"[{number}] “{practice.line.text}” ({skill_name(practice.skill)}, {level})")
+        sources.append(
+            f"[{number}] {practice.line.title}, “{practice.where}” ({practice.line.source}), "
+            f"chunk {practice.line.chunk_id}"
+        )
+    if found.practice and found.quotes:
+        lines += ["", "From the guidance:"]
+    for hit in found.quotes:
         result = hit.result
+        number = len(citations) + 1
         citations.append(citation_of(result, number, hit.quote))
         lines += [f"[{number}] “{hit.quote}”", ""]
         if result.kind == "note":
@@ -45,6 +61,8 @@ def answer(caller: ChatCaller, message: str) -> Reply:
             sources.append(
                 f"[{number}] {result.title}{heading} ({result.source}), chunk {result.chunk_id}"
             )
+    if lines[-1]:
+        lines.append("")
     lines.append("Sources:")
     lines.extend(sources)
     return Reply("\n".join(lines), "guidance", citations=citations)

@@ -262,6 +262,8 @@ def classify(text: str) -> Intent:
             return next(means for words, means in _REFUSED_MEANS if re.fullmatch(words, verb))
         if intent == "accept" and _matches("revise", lowered) and not negated:
             return "revise"  # "looks good, but make it 6 weeks"
+        if intent == "draft_plan" and question and is_how_to(text):
+            return "guidance"  # "how can I get better at delegating?" wants practice now
         if intent == "prepare_session" and question:
             if _ASKS_TO_PREPARE.search(lowered):
                 return "prepare_session" if _A_SPECIFIC_SESSION.search(lowered) else "guidance"
@@ -323,14 +325,33 @@ _SKILL_PATTERNS = tuple(
 )
 
 
-def skill_in(text: str) -> str | None:
+def skills_in(text: str) -> list[str]:
+    """Every skill the text names, in the order it names them."""
     lowered = text.lower()
     found: list[tuple[int, int, int, str]] = []
     for order, (slug, pattern) in enumerate(_SKILL_PATTERNS):
         hit = pattern.search(lowered)
         if hit:
             found.append((hit.start(), -len(hit.group(0)), order, slug))
-    return min(found)[3] if found else None
+    return [slug for *_, slug in sorted(found)]
+
+
+_HOW_TO = re.compile(
+    r"\bhow (do|can|should|could|would|might|to) (i|we|you|one)?\b|\bhow to\b"
+    r"|\bwhat (can|should|could) (i|we) do\b|\b(any )?(tips|advice|ideas) (for|on|about)\b"
+    r"|\bways? to\b|\bhelp me (stop|not|be|deal|handle|manage|cope|get over)\b"
+)
+
+
+def is_how_to(text: str) -> bool:
+    """A question asking how to do or fix something ("how do I stop rushing?")."""
+    return _HOW_TO.search(_normal(text)) is not None
+
+
+def skill_in(text: str) -> str | None:
+    """The skill the text names first."""
+    named = skills_in(text)
+    return named[0] if named else None
 
 
 # ---- numbers, durations, hours, levels ---------------------------------------------

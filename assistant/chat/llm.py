@@ -220,11 +220,21 @@ class ToolBox:
             )
         except commands.SearchUnavailable:
             return {"error": "the guidance search is unavailable right now"}
-        results = []
-        for hit in found:
+        results: list[dict[str, Any]] = []
+        for practice in found.practice:
+            line = practice.line
+            self._cite(line.chunk_id, practice.citation(len(self.citations) + 1))
+            results.append(
+                {
+                    "chunk_id": line.chunk_id,
+                    "kind": "practice",
+                    "title": f"{line.title}: {practice.where}",
+                    "text": line.text,
+                }
+            )
+        for hit in found.quotes:
             result = hit.result
-            if all(c["chunk_id"] != result.chunk_id for c in self.citations):
-                self.citations.append(citation_of(result, len(self.citations) + 1, hit.quote))
+            self._cite(result.chunk_id, citation_of(result, len(self.citations) + 1, hit.quote))
             results.append(
                 {
                     "chunk_id": result.chunk_id,
@@ -234,6 +244,10 @@ class ToolBox:
                 }
             )
         return {"results": results}
+
+    def _cite(self, chunk_id: str, citation: dict[str, Any]) -> None:
+        if all(c["chunk_id"] != chunk_id for c in self.citations):
+            self.citations.append(citation)
 
 
 def describe_change(action: dict[str, Any]) -> str:

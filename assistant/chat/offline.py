@@ -73,7 +73,7 @@ class OfflineAssistant:
                 # A side question mid-dialog: answer it, then ask again, so the question
                 # marker stays the last thing said and the dialog can continue.
                 side = self._answer(intent, message, history)
-                side.text += f"\n\nBack to your plan: {question_line(last_assistant, pending)}"
+                side.text += f"\n\n{question_line(last_assistant, pending)}"
                 return side
             if intent not in _LEAVES_THE_DIALOG:
                 return Reply(f"Sorry, I didn't catch that. {last_assistant}", "draft_plan")

@@ -81,9 +81,15 @@ def asked_slot(text: str) -> Slot | None:
     return None
 
 
+BACK_TO_THE_PLAN = "Back to your plan: "
+
+
 def question_line(text: str, slot: Slot) -> str:
-    """The line of an assistant message that asks for `slot`, to ask it again."""
-    return next(line for line in text.splitlines() if asked_slot(line) == slot)
+    """The line of an assistant message that asks for `slot`, to ask it again after a
+    side question (once: a question asked again after two side questions is not
+    prefixed twice)."""
+    line = next(line for line in text.splitlines() if asked_slot(line) == slot)
+    return BACK_TO_THE_PLAN + line.removeprefix(BACK_TO_THE_PLAN)
 
 
 @dataclass(frozen=True)
