@@ -37,7 +37,7 @@ def test_a_how_to_question_about_another_skill_gets_that_skills_practice(api: Ap
 
 
 def test_side_questions_mid_dialog_ask_the_plan_question_again_once(api: Api) -> None:
-    _, sam, match = api.mentor_pair()
+    _, sam, _ = api.mentor_pair()
     chat = Chat(api, sam["api_key"])
     asked = chat.say("I want to get better at delegation")
     assert asked.endswith("For example “in 12 weeks” or “in 6 months”.")

@@ -304,3 +304,16 @@ def test_questions_and_negations_from_the_table_change_nothing(api: Api) -> None
     assert stored["status"] == "draft" and stored["latest_version"] == 1
     assert all(m["status"] == "not_started" for o in stored["objectives"] for m in o["milestones"])
     assert api.call("GET", f"/v1/sessions/{session['id']}/agenda").status_code == 404
+
+
+def test_too_much_work_lowers_the_load_and_keeps_the_horizon(api: Api) -> None:
+    _, sam, match = api.mentor_pair()  # 4 hours a month in the profile
+    plan = api.plan(match, sam)
+    chat = Chat(api, sam["api_key"])
+    reply = chat.say("too much work, make it lighter")
+    (action,) = chat.actions
+    assert action["type"] == "plan_revised" and "2 hours a month" in action["instruction"]
+    assert "weeks" not in action["instruction"]  # the horizon stays
+    assert "from 4 to 2 hours a month" in reply
+    revised = expect(api.call("GET", f"/v1/plans/{plan['id']}"), 200)
+    assert revised["version"] == 2

@@ -19,6 +19,15 @@ from assistant.chat.turns import Reply, Turn
 from assistant.plans.instructions import INSTRUCTION_HELP, read_instruction
 from assistant.plans.models import PlanOut
 
+# "Fewer hours", and the load in everyday words ("that's a lot", "too much", "lighter"):
+# ask for less time a month and keep the horizon. (Interim: the plan service's own
+# reading of these words replaces this once it understands them.)
+LOWER_THE_LOAD = re.compile(
+    r"\b(fewer|less) (hours|time)\b|\b(a lot|a bit much|too much|overwhelming|too heavy"
+    r"|too intense|too demanding|lighter|less intense|less demanding|less work|lower the load"
+    r"|ease off|cut (it|this|that) down)\b"
+)
+
 
 def no_plan(intent: str) -> Reply:
     return Reply(
@@ -80,7 +89,7 @@ def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tup
     elif weeks is not None:
         said.append(f"finishing within {weeks} weeks")
     hours = intents.hours_in(message)
-    if hours is None and re.search(r"\b(fewer|less) (hours|time)\b", lowered):
+    if hours is None and LOWER_THE_LOAD.search(lowered):
         current = max(1, round(caller.me().hours_per_month))
         hours = max(1, current // 2)
         said.append(f"halving your time from {current} to {hours} hours a month")
