@@ -317,3 +317,33 @@ def test_too_much_work_lowers_the_load_and_keeps_the_horizon(api: Api) -> None:
     assert "from 4 to 2 hours a month" in reply
     revised = expect(api.call("GET", f"/v1/plans/{plan['id']}"), 200)
     assert revised["version"] == 2
+
+
+def test_a_change_asked_mid_dialog_before_any_draft_says_so_and_asks_again(api: Api) -> None:
+    _, sam, match = api.mentor_pair()
+    chat = Chat(api, sam["api_key"])
+    chat.say("I want to get better at delegation")  # asks by when
+    reply = chat.say("That's a lot. Can you make it shorter?")
+    assert "isn't drafted yet" in reply and chat.actions == []
+    assert reply.endswith("For example “in 12 weeks” or “in 6 months”.")
+    assert _plans_of(api, match) == []
+
+
+def test_progress_on_a_milestone_already_in_that_state_logs_nothing(api: Api) -> None:
+    _, sam, match = api.mentor_pair()
+    plan = api.plan(match, sam)
+    chat = Chat(api, sam["api_key"])
+    chat.say("I finished the first milestone")
+    again = chat.say("I finished the first milestone")
+    assert chat.actions == [] and "already done" in again
+    history = expect(api.call("GET", f"/v1/plans/{plan['id']}/progress"), 200)
+    assert len(history) == 1
+
+
+def test_accepting_names_the_next_open_milestone_by_its_number(api: Api) -> None:
+    _, sam, match = api.mentor_pair()
+    api.plan(match, sam)
+    chat = Chat(api, sam["api_key"])
+    chat.say("I finished the first milestone")
+    accepted = chat.say("accept it")
+    assert "(“I finished milestone 2”)" in accepted

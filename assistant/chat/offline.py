@@ -28,6 +28,7 @@ from assistant.chat.plan_dialog import (
     asked_slot,
     plan_dialog,
     question_line,
+    says_a_slot,
 )
 from assistant.chat.turns import Reply, Turn
 from assistant.web import AppServices
@@ -67,6 +68,13 @@ class OfflineAssistant:
                 answered = answers_which_match(self.caller, message)
             else:
                 answered = answers_the_question(message, pending)
+            if intent == "revise" and not answered and not says_a_slot(message):
+                # "Make it shorter" before the plan exists: nothing to shorten yet.
+                return Reply(
+                    "Your new plan isn't drafted yet, so there is nothing to change; once it "
+                    "is, ask me again. " + question_line(last_assistant, pending),
+                    "draft_plan",
+                )
             if answered or intent in ("draft_plan", "revise"):
                 return plan_dialog(self.caller, history)
             if intent in ("guidance", "small_talk"):

@@ -133,10 +133,15 @@ def accept(caller: ChatCaller, message: str) -> Reply:
         )
     accepted = commands.accept_plan(caller, commands.AcceptPlan(plan_id=plan.id))
     out = accepted.value
-    first = next((m for o in out.objectives for m in o.milestones if m.status != "done"), None)
+    milestones = [m for o in out.objectives for m in o.milestones]
+    number, first = next(
+        ((n, m) for n, m in enumerate(milestones, start=1) if m.status != "done"), (0, None)
+    )
+    # Named by its number: "the first milestone" would be the first in the list, which
+    # may be done already.
     follow = (
-        f" Your first milestone is “{first.title}”, due {day(first.due_date)}; tell me "
-        "when you've done it (“I finished the first milestone”)."
+        f" Your next milestone is number {number}, “{first.title}”, due "
+        f"{day(first.due_date)}; tell me when you've done it (“I finished milestone {number}”)."
         if first
         else ""
     )

@@ -159,6 +159,13 @@ def read_answer(slots: PlanSlots, text: str, asked: Slot | None) -> PlanSlots:
     return replace(slots, **changes)
 
 
+def says_a_slot(text: str) -> bool:
+    """Whether a message gives the plan dialog a number or a skill ("I only have 2 hours a
+    month" mid-dialog is an answer, though not to the question asked)."""
+    said = read_answer(PlanSlots(), text, "match")
+    return said.mentions_goal or said.hours_per_month is not None
+
+
 def answers_the_question(text: str, asked: Slot) -> bool:
     return read_answer(PlanSlots(), text, asked).value(asked) is not None
 

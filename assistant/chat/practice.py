@@ -52,7 +52,7 @@ DIFFICULTIES: tuple[Difficulty, ...] = (
     ),
     Difficulty(
         r"\bnerv\w*|anxi\w*|stage fright|scared|afraid|panic\w*|freez\w*|shak\w*",
-        "rehearse rehearsal practise pause record dry",
+        "rehearse rehearsal practise pause dry",
         ("public_speaking",),
     ),
     Difficulty(r"\bfillers?\b|\bum+s?\b|\buh+s?\b", "filler pause record", ("public_speaking",)),
@@ -146,7 +146,8 @@ def practice_for(
     Empty when the question names no skill and no difficulty a playbook meets."""
     named = intents.skills_in(question)
     difficulties = difficulties_in(question)
-    skills = list(dict.fromkeys([*named, *(s for d in difficulties for s in d.skills)]))
+    # The skills a difficulty points to first: on a tie, their practice leads.
+    skills = list(dict.fromkeys([*(s for d in difficulties for s in d.skills), *named]))
     remedy = {stem(w) for d in difficulties for w in d.remedy.split()}
     asked = {s for s in stems(question) if s not in _GENERIC and len(s) > 2}
     ranked: list[tuple[float, int, Practice]] = []

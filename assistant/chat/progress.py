@@ -44,6 +44,13 @@ def log_progress(caller: ChatCaller, message: str) -> Reply:
             "log_progress",
         )
     status = intents.milestone_status_in(message)
+    if chosen.status == status:
+        return Reply(
+            f"Milestone “{chosen.title}” of plan {plan.id} is already "
+            f"{status.replace('_', ' ')}, so I logged nothing. Did you mean another one? "
+            "Say its number, for example “I finished milestone 2”.",
+            "log_progress",
+        )
     logged = commands.log_progress(
         caller,
         commands.LogProgress(
