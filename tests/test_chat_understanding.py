@@ -347,3 +347,14 @@ def test_accepting_names_the_next_open_milestone_by_its_number(api: Api) -> None
     chat.say("I finished the first milestone")
     accepted = chat.say("accept it")
     assert "(“I finished milestone 2”)" in accepted
+
+
+def test_accepting_mid_dialog_accepts_nothing_before_the_new_plan_exists(api: Api) -> None:
+    _, sam, match = api.mentor_pair()
+    existing = api.plan(match, sam)
+    chat = Chat(api, sam["api_key"])
+    chat.say("I want to get better at delegation")  # asks by when
+    reply = chat.say("Looks good, accept it")
+    assert chat.actions == [] and "accepted nothing" in reply
+    assert reply.endswith("For example “in 12 weeks” or “in 6 months”.")
+    assert expect(api.call("GET", f"/v1/plans/{existing['id']}"), 200)["status"] == "draft"

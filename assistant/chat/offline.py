@@ -68,12 +68,19 @@ class OfflineAssistant:
                 answered = answers_which_match(self.caller, message)
             else:
                 answered = answers_the_question(message, pending)
+            # "Make it shorter" or "looks good, accept it" before the new plan exists is
+            # about a plan not drafted yet, not about the one the caller already has.
             if intent == "revise" and not answered and not says_a_slot(message):
-                # "Make it shorter" before the plan exists: nothing to shorten yet.
                 return Reply(
                     "Your new plan isn't drafted yet, so there is nothing to change; once it "
                     "is, ask me again. " + question_line(last_assistant, pending),
                     "draft_plan",
+                )
+            if intent == "accept":
+                return Reply(
+                    "Your new plan isn't drafted yet, so I accepted nothing. "
+                    + question_line(last_assistant, pending),
+                    "hold",
                 )
             if answered or intent in ("draft_plan", "revise"):
                 return plan_dialog(self.caller, history)
