@@ -12,6 +12,7 @@ import pytest
 
 from assistant.chat.intents import classify, goal_text, levels_in
 
+from .conftest import FixedClock
 from .support import Api, expect
 from .test_chat import Chat
 
@@ -358,3 +359,22 @@ def test_accepting_mid_dialog_accepts_nothing_before_the_new_plan_exists(api: Ap
     assert chat.actions == [] and "accepted nothing" in reply
     assert reply.endswith("For example “in 12 weeks” or “in 6 months”.")
     assert expect(api.call("GET", f"/v1/plans/{existing['id']}"), 200)["status"] == "draft"
+
+
+def test_shorter_halves_the_weeks_still_to_go_not_those_already_behind(
+    api: Api, clock: FixedClock
+) -> None:
+    _, sam, match = api.mentor_pair()  # a 12-week goal
+    api.plan(match, sam)
+    clock.advance(28)
+    reply = Chat(api, sam["api_key"]).say("make it shorter")
+    assert "halving its length from 8 to 4 weeks" in reply
+
+
+def test_lowering_the_load_says_one_hour_not_one_hours(api: Api) -> None:
+    mentor = api.mentor()
+    sam = api.participant(hours_per_month=2)
+    match = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    api.plan(match, sam)
+    reply = Chat(api, sam["api_key"]).say("that's too much")
+    assert "halving your time from 2 to 1 hour a month" in reply

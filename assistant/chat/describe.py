@@ -18,9 +18,16 @@ def day(value: date | datetime) -> str:
     return f"{value:%a %d %b %Y}"
 
 
-def plan_span_weeks(plan: PlanOut) -> int:
-    last = max((m.due_date for o in plan.objectives for m in o.milestones), default=plan.starts_on)
-    return max(1, round((last - plan.starts_on).days / 7))
+def plan_weeks_to_go(plan: PlanOut, today: date) -> int:
+    """Weeks from today (or the plan's start, if later) to its last milestone: what a
+    revision that finishes "within N weeks" counts from."""
+    start = max(today, plan.starts_on)
+    last = max((m.due_date for o in plan.objectives for m in o.milestones), default=start)
+    return max(1, round((last - start).days / 7))
+
+
+def hours(count: int) -> str:
+    return f"{count} hour" if count == 1 else f"{count} hours"
 
 
 def milestone_named(plan: PlanOut, message: str) -> tuple[int, int] | None:

@@ -11,8 +11,9 @@ from assistant.chat.describe import (
     day,
     describe_milestone,
     describe_plan,
+    hours,
     milestone_named,
-    plan_span_weeks,
+    plan_weeks_to_go,
 )
 from assistant.chat.plan_dialog import plan_dialog
 from assistant.chat.turns import Reply, Turn
@@ -79,7 +80,7 @@ def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tup
     parts: list[str] = []
     said: list[str] = []
     weeks = intents.horizon_in(message)
-    span = plan_span_weeks(plan)
+    span = plan_weeks_to_go(plan, caller.services.clock.today())
     if weeks is None and re.search(r"\b(shorter|quicker|faster|sooner)\b", lowered):
         weeks = max(2, round(span / 2))
         said.append(f"halving its length from {span} to {weeks} weeks")
@@ -88,13 +89,13 @@ def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tup
         said.append(f"doubling its length from {span} to {weeks} weeks")
     elif weeks is not None:
         said.append(f"finishing within {weeks} weeks")
-    hours = intents.hours_in(message)
-    if hours is None and LOWER_THE_LOAD.search(lowered):
+    per_month = intents.hours_in(message)
+    if per_month is None and LOWER_THE_LOAD.search(lowered):
         current = max(1, round(caller.me().hours_per_month))
-        hours = max(1, current // 2)
-        said.append(f"halving your time from {current} to {hours} hours a month")
-    elif hours is not None:
-        said.append(f"planning for {hours} hours a month")
+        per_month = max(1, current // 2)
+        said.append(f"halving your time from {current} to {hours(per_month)} a month")
+    elif per_month is not None:
+        said.append(f"planning for {hours(per_month)} a month")
     focus = read_instruction(message).focus
     if focus:
         said.append(f"putting “{focus}” first")
@@ -105,16 +106,16 @@ def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tup
     if weeks is None and earlier.horizon_weeks is not None:
         weeks = earlier.horizon_weeks
         kept.append(f"{weeks} weeks")
-    if hours is None and earlier.hours_per_month is not None:
-        hours = earlier.hours_per_month
-        kept.append(f"{hours} hours a month")
+    if per_month is None and earlier.hours_per_month is not None:
+        per_month = earlier.hours_per_month
+        kept.append(f"{hours(per_month)} a month")
     if focus is None and earlier.focus:
         focus = earlier.focus
         kept.append(f"“{focus}” first")
     if weeks is not None:
         parts.append(f"finish in {weeks} weeks")
-    if hours is not None:
-        parts.append(f"I only have {hours} hours a month")
+    if per_month is not None:
+        parts.append(f"I only have {per_month} hours a month")
     if focus:
         parts.append(f"focus on {focus} first")
     if said and kept:
