@@ -217,6 +217,48 @@ def eval_retrieval(
     console.print(slices)
 
 
+@eval_app.command("drafting")
+def eval_drafting(
+    fake_embedder: Annotated[
+        bool, typer.Option(help="use the word-overlap test embedder instead of MiniLM")
+    ] = False,
+    show_failures: Annotated[int, typer.Option(help="list up to this many failed checks")] = 20,
+) -> None:
+    """Draft plans and agendas for 36 scenarios and score them on the rubric."""
+    import tempfile
+
+    from assistant.drafting.evaluation import evaluate
+    from assistant.retrieval.embeddings import MiniLMEmbedder, WordOverlapEmbedder
+    from assistant.retrieval.service import KnowledgeBase
+    from assistant.retrieval.store import ChromaVectorStore
+
+    settings = _settings()
+    embedder = WordOverlapEmbedder() if fake_embedder else MiniLMEmbedder()
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ChromaVectorStore(path=Path(scratch))
+        knowledge = KnowledgeBase(store.client, embedder)
+        with console.status("Indexing the corpus"):
+            knowledge.ingest_paths([settings.knowledge_dir])
+        with console.status("Drafting") as status:
+            report = evaluate(knowledge, progress=lambda name: status.update(f"Drafting {name}"))
+    scenarios = Table(title=f"{len(report.results)} scenarios: plans and agendas")
+    for column in ("scenario", "checks passed", "failed"):
+        scenarios.add_column(column, justify="left" if column != "checks passed" else "right")
+    for result in report.results:
+        failed = ", ".join(c.name for c in result.checks if not c.passed)
+        scenarios.add_row(result.scenario.name, f"{result.passed}/{len(result.checks)}", failed)
+    console.print(scenarios)
+    checks = Table(title="By rubric check")
+    for column in ("check", "passed", "share"):
+        checks.add_column(column, justify="right" if column != "check" else "left")
+    for name, (passed, count) in report.by_check().items():
+        checks.add_row(name, f"{passed}/{count}", f"{passed / count:.0%}")
+    checks.add_row("all", f"{report.passed}/{report.checks}", f"{report.rate:.1%}")
+    console.print(checks)
+    for scenario, check in report.failures()[:show_failures]:
+        console.print(f"[red]failed[/red] {scenario}: {check.name}: {check.detail}")
+
+
 @app.command()
 def demo() -> None:
     """Load a small realistic demo program and print the keys to explore it with."""

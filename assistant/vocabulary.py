@@ -78,3 +78,10 @@ DEFAULT_CADENCE: dict[str, tuple[int, int]] = {
     "group": (2, 60),
     "flash": (1, 30),
 }
+
+# How a person reads a skill: "giving feedback", never the slug "giving_feedback".
+SKILL_NAMES: dict[str, str] = {slug: slug.replace("_", " ") for slug in SKILLS}
+
+
+def skill_name(slug: str) -> str:
+    return SKILL_NAMES.get(slug, slug.replace("_", " "))

@@ -16,6 +16,7 @@ from assistant.drafting.context import session_guidance
 from assistant.drafting.models import AgendaContext, DatedMilestone, MemberProgress
 from assistant.drafting.playbooks import Playbook, PlaybookLibrary
 from assistant.drafting.service import agenda_problems
+from assistant.drafting.wording import wording_problems
 from assistant.matching.models import MatchOut
 from assistant.plans.models import Activity, Milestone, Objective
 from assistant.retrieval.embeddings import WordOverlapEmbedder
@@ -102,7 +103,7 @@ def _progress(owner: Any, spec: dict[str, Any]) -> MemberProgress:
 )
 @given(
     mode=st.sampled_from(MODES),
-    size=st.integers(3, 6),
+    size=st.integers(3, 6),  # a group is 3 to 6; a peer pair covers 2
     minutes=st.integers(10, 180),
     number=st.integers(1, 12),
     specs=member_plans,
@@ -115,6 +116,7 @@ def _progress(owner: Any, spec: dict[str, Any]) -> MemberProgress:
         max_size=4,
     ),
     with_notes=st.booleans(),
+    focus=st.sampled_from(["", "how to handle hostile questions", "Can we talk about pacing?"]),
 )
 def test_agendas_fill_the_session_fairly_and_cite_only_what_every_member_reads(
     sources: tuple[KnowledgeBase, PlaybookLibrary],
@@ -126,6 +128,7 @@ def test_agendas_fill_the_session_fairly_and_cite_only_what_every_member_reads(
     items: list[str],
     points: list[str],
     with_notes: bool,
+    focus: str,
 ) -> None:
     knowledge, library = sources
     roles = _roles(mode, size if mode == "group" else 2)
@@ -203,6 +206,7 @@ def test_agendas_fill_the_session_fairly_and_cite_only_what_every_member_reads(
         notes=notes if with_notes else [],
         guidance=session_guidance(knowledge, mode),
         playbooks=books,
+        focus=focus,
     )  # fmt: skip
 
     drafted = AgendaComposer().draft_agenda(context)
@@ -217,8 +221,37 @@ def test_agendas_fill_the_session_fairly_and_cite_only_what_every_member_reads(
     if mode == "flash":
         assert [i.kind for i in body.items].count("question") == 1
     if mode in PEER_MODES:
+        # Every member's own time is the same to the minute: no member's debrief or
+        # rounding gives them more.
         dives = {i.for_id: i.minutes for i in body.items if i.kind == "deep_dive"}
         assert set(dives) == {p.id for p in people}
-        assert max(dives.values()) - min(dives.values()) <= 1
+        assert len(set(dives.values())) == 1
+        assert not any(i.kind == "debrief" for i in body.items)
         assert any(i.kind == "feedback_round" for i in body.items) or minutes < 20
+    # Prep: a few distinct tasks per member, never a dozen near-copies.
+    for member in people:
+        own = [t.task for t in body.prep if t.participant_id == member.id]
+        assert 1 <= len(own) <= 3 and len(set(own)) == len(own)
+    # Evidence is asked for only for work begun or due by now, never for a milestone not
+    # yet started.
+    for p in progress:
+        if p.current is not None and p.current.due > DAY:
+            own = [t.task for t in body.prep if t.participant_id == p.owner.id]
+            assert not any(t.startswith("Bring evidence") for t in own)
+    # A focus shapes the agenda and says so; a flash question keeps its words.
+    if focus and mode != "flash":
+        shaped = [i for i in body.items if i.kind == "focus" or focus[:30] in i.detail]
+        assert shaped and any(focus in r for r in body.remarks)
+    if (
+        mode == "flash"
+        and focus
+        and not any(t.author_id == people[1].id for t in context.talking_points)
+    ):
+        question = next(i for i in body.items if i.kind == "question")
+        assert focus in question.detail
+    # Words true to the mode in everything the composer wrote (members' own words aside).
+    written = [i.detail for i in body.items if i.kind not in ("talking_points", "question")]
+    written += [i.title for i in body.items if i.kind not in ("talking_points", "question")]
+    for text in written:
+        assert wording_problems(text, mode, len(people)) == [], text
     assert AgendaComposer().draft_agenda(context) == drafted

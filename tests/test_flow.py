@@ -24,13 +24,18 @@ def test_staff_to_member_flow_is_reflected_in_health(api: Api, clock: FixedClock
     objective = plan["objectives"][0]
     assert objective["goal"] == "Present our team's work at the quarterly all-hands"
     milestones = objective["milestones"]
-    # One milestone per level step (2 -> 3 -> 4) from the playbook, then the goal itself
-    # on the horizon; checkpoints fall on session days (2 a month: every ~15 days).
+    # A first step at the first session, one milestone per level step (2 -> 3 -> 4) from
+    # the playbook, then the goal itself on the horizon; checkpoints fall on session days
+    # (2 a month: every ~15 days).
     dues = [date.fromisoformat(m["due_date"]) for m in milestones]
-    assert len(milestones) == 3
+    assert len(milestones) == 4
+    assert milestones[0]["title"].startswith("First step: ")
+    assert dues[0] <= clock.today() + timedelta(weeks=3)
+    assert [m["level"] for m in milestones[1:]] == [3, 4, 4]
     assert dues == sorted(dues)
     assert dues[-1] == clock.today() + timedelta(weeks=12)
-    assert milestones[-1]["title"].startswith("Show it: Present our team's work")
+    # The goal names its event, so the capstone is the goal in the mentee's own words.
+    assert milestones[-1]["title"] == "Present our team's work at the quarterly all-hands"
     for due in dues[:-1]:
         sessions_in = (due - clock.today()).days / 15.22
         assert abs(sessions_in - round(sessions_in)) < 0.1

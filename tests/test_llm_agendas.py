@@ -124,3 +124,50 @@ def test_an_invented_citation_is_removed_and_counted(world: World) -> None:
     assert all(i["citation_ids"] == [] for i in agenda["items"])
     assert agenda["citations"] == []
     assert any("3 citations the model invented were removed" in r for r in agenda["remarks"])
+
+
+def test_a_group_agenda_with_unequal_own_time_goes_back_then_is_replaced(
+    settings: Settings, clock: FixedClock
+) -> None:
+    with fake_openai_server() as server:
+        configured = settings.model_copy(
+            update={"llm_base_url": server.base_url, "llm_model": MODEL, "llm_timeout_seconds": 1}
+        )
+        app = create_app(configured, clock=clock, embedder=WordOverlapEmbedder())
+        with TestClient(app) as client:
+            api = Api(client)
+            peers = [api.participant(name=f"Peer {n}", roles=["peer"]) for n in range(3)]
+            group = api.match("group", *((p, "peer") for p in peers))
+            meeting = api.session(group, minutes=40)
+
+            def dives(minutes: list[int]) -> str:
+                items = [
+                    {
+                        "title": f"Deep dive {n}",
+                        "minutes": m,
+                        "kind": "deep_dive",
+                        "lead_id": p["id"],
+                        "for_id": p["id"],
+                        "detail": "Shows where things stand; the others ask questions.",
+                    }
+                    for n, (p, m) in enumerate(zip(peers, minutes, strict=True))
+                ]
+                prep = [{"participant_id": p["id"], "task": "Bring one example."} for p in peers]
+                return json.dumps({"items": items, "prep": prep})
+
+            server.chat_replies += [
+                ChatReply(content=dives([16, 12, 12])),
+                ChatReply(content=dives([14, 14, 12])),
+            ]
+            agenda = expect(
+                api.call(
+                    "POST", f"/v1/sessions/{meeting['id']}/agenda", key=peers[0]["api_key"], json={}
+                ),
+                201,
+            )
+
+    repair = server.chat_requests[1]["messages"][-1]["content"]
+    assert "own time differs between members" in repair
+    assert agenda["drafter"].startswith("offline (fallback: invalid output after repair: ")
+    own = [i["minutes"] for i in agenda["items"] if i["kind"] == "deep_dive"]
+    assert len(own) == 3 and len(set(own)) == 1

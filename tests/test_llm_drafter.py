@@ -127,10 +127,12 @@ def answer(
     goal: str = GOAL,
     dues: tuple[str, str] = ("2027-04-05", "2027-05-20"),
     gives: list[dict[str, str]] | None = None,
+    minutes: int = 60,
+    summary: str = "Twelve weeks from team updates to the all-hands stage.",
 ) -> str:
     return json.dumps(
         {
-            "summary": "Twelve weeks from team updates to the all-hands stage.",
+            "summary": summary,
             "objectives": [
                 {
                     "title": "Speak with a clear point and ask",
@@ -147,6 +149,7 @@ def answer(
                             "description": "Write the one sentence people should repeat",
                             "kind": "practice",
                             "citation_ids": cite,
+                            "minutes_per_month": minutes,
                         }
                     ],
                 }
@@ -474,3 +477,44 @@ def test_http_the_model_sees_shared_history_but_no_private_note(llm_app: LLMApp)
     prompt = llm_app.server.chat_requests[0]["messages"][1]["content"]
     assert "SHARED all-hands talk" in prompt and "Time the all-hands talk opening" in prompt
     assert "PRIVATE" not in prompt
+
+
+# ---- the rubric guards the model (issue 12) ----------------------------------------
+
+
+def test_a_model_plan_over_the_owners_time_is_repaired_then_replaced(
+    library: PlaybookLibrary,
+) -> None:
+    heavy = answer([practice_id(library)], minutes=900)  # the owner has 6 hours a month
+    model, calls = scripted(heavy, heavy)
+    drafted = drafter(model, library).draft_plan(request_for())
+
+    assert len(calls.messages) == 2
+    repair = str(calls.messages[1][-1].content)
+    assert "the activities take 900 minutes a month together" in repair
+    assert drafted.drafter.startswith("offline (fallback: invalid output after repair: ")
+    assert "900 minutes" in drafted.drafter
+
+
+def test_a_model_plan_fitting_the_time_gets_the_fitted_sessions_and_budget(
+    library: PlaybookLibrary,
+) -> None:
+    model, _ = scripted(answer([practice_id(library)], minutes=120))
+    drafted = drafter(model, library).draft_plan(request_for())
+
+    assert drafted.drafter == f"openai:{MODEL}"
+    assert drafted.body.budget_minutes_per_month == 360
+    assert drafted.body.cadence is not None
+    assert drafted.body.objectives[0].activities[0].minutes_per_month == 120
+
+
+def test_a_model_plan_in_another_modes_words_goes_back_for_repair(
+    library: PlaybookLibrary,
+) -> None:
+    cite = practice_id(library)
+    mentor_words = answer([cite], summary="Your mentor reviews each rehearsal with you.")
+    model, calls = scripted(mentor_words, answer([cite]))
+    drafted = drafter(model, library).draft_plan(request_for(mode="peer"))
+
+    assert "“your mentor” in a peer pair" in str(calls.messages[1][-1].content)
+    assert drafted.drafter == f"openai:{MODEL}"

@@ -22,6 +22,8 @@ from assistant.drafting.models import (
     PrepTask,
 )
 from assistant.drafting.playbooks import Cited
+from assistant.drafting.wording import adapt
+from assistant.people.models import ParticipantOut
 from assistant.plans.models import Citation
 from assistant.retrieval.models import SearchResult
 from assistant.sessions.models import ActionItemOut
@@ -138,6 +140,7 @@ class _Composition:
             if p.owner.id == m.id and context.roles.get(m.id) in LEARNER_ROLES[self.mode]
         ]
         self.debriefed: set[str] = set()  # action items the debrief already covers
+        self.debriefs: dict[str, str] = {}  # member -> shadowing to debrief in their dive
         self.guides = [
             m.id for m in members if context.roles.get(m.id) == "mentor" and self.mode != "peer"
         ]
@@ -165,12 +168,15 @@ class _Composition:
                 self._check_in(),
                 *self._debrief(),
                 *self._review(),
+                *self._focus(),
                 *self._deep_dives(),
                 *self._talking_points(),
                 *self._feedback(),
                 self._commitments(),
             ]
         allocated = allocate_minutes(slots, self.c.meeting.duration_minutes)
+        if self.mode in PEER_MODES:
+            allocated = _equal_own_time(allocated)
         items = [
             AgendaItem(
                 title=_short(slot.title, 200),
@@ -184,6 +190,20 @@ class _Composition:
             for slot, minutes in allocated
         ]
         remarks = list(self.c.remarks)
+        if self.c.focus and self.mode != "flash":
+            remarks.append(
+                f"Shaped by the focus asked for (“{_short(self.c.focus, 200)}”): it has its own "
+                "item, and each deep dive starts from it."
+            )
+        elif self.c.focus:
+            asker = self.learners[0].owner if self.learners else self.c.members[0]
+            if self._question(asker) == self.c.focus:
+                remarks.append("The question is the focus asked for, word for word.")
+            else:
+                remarks.append(
+                    f"The question is {asker.name}'s own; the focus asked for "
+                    f"(“{_short(self.c.focus, 200)}”) frames the answer."
+                )
         kept = {id(slot) for slot, _ in allocated}
         dropped = [s.title for s in slots if id(s) not in kept]
         if dropped:
@@ -233,6 +253,15 @@ class _Composition:
         ]
         shadowers = [p for p in self.learners if p.shadowing and self.c.previous is not None]
         if not observed and not shadowers:
+            return []
+        if self.mode in PEER_MODES:
+            # In a peer match a debrief is one member's own time: it goes inside their
+            # deep dive, so every member's own time stays equal to the minute.
+            self.debriefs = {i.owner_id or "": _short(i.text, 200) for i in observed}
+            self.debriefs.update(
+                {p.owner.id: _short(p.shadowing[0].description, 200) for p in shadowers}
+            )
+            self.debriefed = {i.id for i in observed}
             return []
         parts = [f"{self.name(i.owner_id)}: {_short(i.text, 200)}" for i in observed]
         parts += [
@@ -293,6 +322,28 @@ class _Composition:
             )
         ]
 
+    def _focus(self) -> list[_Slot]:
+        """The focus someone asked for gets its own time, before the deep dives it frames."""
+        focus = self.c.focus.strip()
+        if not focus:
+            return []
+        wants = "each of you wants" if self.mode in PEER_MODES else "you want"
+        detail = (
+            f"Today's focus, as asked: “{_short(focus, 600)}”. {self.name(self.facilitator)} "
+            f"asks what {wants} from it, so the deep dives below start from it."
+        )
+        return [
+            _Slot(
+                f"Focus: {_short(focus, 120)}",
+                "focus",
+                self.facilitator,
+                detail,
+                0.12,
+                2,
+                85,
+            )
+        ]
+
     def _deep_dives(self) -> list[_Slot]:
         learners = self.learners
         if not learners:
@@ -337,7 +388,8 @@ class _Composition:
                     if self.mode in PEER_MODES
                     else f"For {self.name(self.facilitator)}"
                 )
-                tip = f" {helper}, from the playbook: {_first_sentences(helps[0].text)}"
+                advice = adapt(helps[0].text, self.mode, len(self.c.members))
+                tip = f" {helper}, from the playbook: {_first_sentences(advice)}"
         if self.mode == "reverse":
             lead = self.facilitator
             how = (
@@ -364,11 +416,18 @@ class _Composition:
                 f"{owner.name} brings the evidence; {other_names} coaches with questions "
                 "first, then gives direct advice."
             )
+        framing = f"Start from today's focus: {_short(self.c.focus, 200)}. " if self.c.focus else ""
+        debrief = ""
+        if owner.id in self.debriefs:
+            debrief = (
+                f" First, the shadowing debrief ({self.debriefs[owner.id]}): what you saw, "
+                "what surprised you, what you will try yourself."
+            )
         return _Slot(
             f"Deep dive: {owner.name} — {_short(topic, 90)}",
             "deep_dive",
             lead,
-            f"{what} {how}{tip}",
+            f"{framing}{what}{debrief} {how}{tip}",
             weight,
             3,
             90,
@@ -448,19 +507,22 @@ class _Composition:
             detail += " Say them to the group: the group holds each member to them."
         return _Slot("Commitments", "commitments", self.facilitator, detail, 0.1, 2, None, cited)
 
+    def _question(self, asker: ParticipantOut) -> str:
+        """The flash question, in the asker's own words when they gave some."""
+        own_points = [p for p in self.c.talking_points if p.author_id == asker.id]
+        if own_points:
+            return own_points[0].text
+        if self.c.focus:
+            return self.c.focus
+        if asker.goals:
+            return f"How do I get started on this: {asker.goals[0].text}"
+        return "the one question you most want answered"
+
     def _flash(self) -> list[_Slot]:
         """Flash mentoring holds one question: a short check-in, the question, one step."""
         asker = self.learners[0].owner if self.learners else self.c.members[0]
         expert = next((m for m in self.c.members if m.id != asker.id), asker)
-        own_points = [p for p in self.c.talking_points if p.author_id == asker.id]
-        if own_points:
-            question = own_points[0].text
-        elif self.c.focus:
-            question = self.c.focus
-        elif asker.goals:
-            question = f"How do I get started on this: {asker.goals[0].text}"
-        else:
-            question = "the one question you most want answered"
+        question = self._question(asker)
         cited = self.cites.guidance(self.c.guidance.get("how_sessions_run"))
         return [
             _Slot(
@@ -476,9 +538,15 @@ class _Composition:
                 f"The question: {_short(question, 150)}",
                 "question",
                 asker.id,
-                f"{asker.name} states the question and what they have tried; {expert.name} "
-                "asks clarifying questions, then shares one or two concrete approaches from "
-                "their own experience. One question only: park anything else.",
+                f"“{_short(question, 1000)}” {asker.name} states the question and what they "
+                f"have tried; {expert.name} asks clarifying questions, then shares one or two "
+                "concrete approaches from their own experience"
+                + (
+                    f", with the focus asked for in mind (“{_short(self.c.focus, 300)}”)"
+                    if self.c.focus and self.c.focus != question
+                    else ""
+                )
+                + ". One question only: park anything else.",
                 0.7,
                 3,
                 None,
@@ -512,69 +580,102 @@ class _Composition:
                     )
                 else:
                     task = (
-                        f"Read {asker.name}'s question beforehand and think of one example "
+                        f"Read {asker.name}'s question beforehand (“"
+                        f"{_short(self._question(asker), 1200)}”) and think of one example "
                         "from your own work."
                     )
                 tasks.append(PrepTask(participant_id=member.id, task=task))
             return tasks
+        # A few distinct tasks per member, each tied to what this session does: their own
+        # deep dive, the feedback they give, the promises they carry.
+        by_member: dict[str, list[str]] = {m.id: [] for m in self.c.members}
         learner_ids = {p.owner.id for p in self.learners}
         for progress in self.learners:
-            if progress.current is not None:
-                d = progress.current
-                task = (
-                    f"Bring evidence for “{d.milestone.title}” (due {d.due.isoformat()}): "
-                    "what you did, what happened, where you are stuck."
-                )
-            else:
-                task = "Bring one concrete situation from your work that you want help with."
-            tasks.append(PrepTask(participant_id=progress.owner.id, task=_short(task)))
+            by_member[progress.owner.id].append(self._own_prep(progress))
+        with_work = [p for p in self.learners if p.current is not None]
         for member in self.c.members:
-            if member.id in learner_ids:
+            if member.id in learner_ids and self.mode not in PEER_MODES:
                 continue
-            mentees = [p for p in self.learners if p.owner.id != member.id]
+            others = [p for p in with_work if p.owner.id != member.id]
+            if self.mode in PEER_MODES:
+                if others:
+                    by_member[member.id].append(
+                        "For the feedback round: note one thing that worked and one to try for "
+                        + _join([p.owner.name for p in others])
+                        + ", from what they bring today."
+                    )
+                continue
             focus = "; ".join(
                 f"{p.owner.name}'s “{p.current.milestone.title}”"
-                for p in mentees
+                for p in others
                 if p.current is not None
-            )
-            task = (
-                f"Look at {focus or 'the plan'} and prepare one piece of feedback and one question."
             )
             if self.mode == "reverse":
                 task = (
                     f"Prepare a short demonstration for {focus or 'the next step'}, from your "
                     "own daily work."
                 )
-            tasks.append(PrepTask(participant_id=member.id, task=_short(task)))
-        if self.mode in PEER_MODES:
-            for progress in self.learners:
-                for other in self.c.members:
-                    if other.id != progress.owner.id and progress.current is not None:
-                        skill = ", ".join(
-                            s.replace("_", " ") for s in progress.current.objective.skills
-                        )
-                        tasks.append(
-                            PrepTask(
-                                participant_id=other.id,
-                                task=_short(
-                                    f"Note one thing that worked and one to try for "
-                                    f"{progress.owner.name} on {skill}, for the feedback round."
-                                ),
-                            )
-                        )
-        for item, _ in _distinct_items(self.c.action_items):
-            if item.owner_id:
-                due = f" (due {item.due_date.isoformat()})" if item.due_date else ""
-                tasks.append(
-                    PrepTask(
-                        participant_id=item.owner_id,
-                        task=_short(f"Finish, or bring an update on: {item.text}{due}"),
-                    )
+            else:
+                task = (
+                    f"Look at {focus or 'the plan'} and prepare one piece of feedback and one "
+                    "question."
                 )
+            by_member[member.id].append(task)
+        carried: dict[str, list[str]] = {}
+        for item, _ in _distinct_items(self.c.action_items):
+            if item.owner_id in by_member:
+                due = f" (due {item.due_date.isoformat()})" if item.due_date else ""
+                carried.setdefault(item.owner_id, []).append(f"{_short(item.text, 160)}{due}")
+        for owner_id, items in carried.items():
+            by_member[owner_id].append("Finish, or bring an update on: " + "; ".join(items[:4]))
+        for member in self.c.members:
+            for task in dict.fromkeys(by_member[member.id]):  # distinct, in order
+                tasks.append(PrepTask(participant_id=member.id, task=_short(task)))
         return tasks
+
+    def _own_prep(self, progress: MemberProgress) -> str:
+        """What a learner brings for their own deep dive, by where their milestone stands:
+        evidence only for work that has begun or falls due by this session."""
+        if progress.current is None:
+            return "Bring one concrete situation from your work that you want help with."
+        d = progress.current
+        title = _short(d.milestone.title.removeprefix("First step: "), 160)
+        on = self.c.meeting.scheduled_at.date()
+        if d.milestone.status in ("in_progress", "blocked") or d.due <= on:
+            return (
+                f"Bring evidence for “{title}” (due {d.due.isoformat()}): what you did, what "
+                "happened, where you are stuck."
+            )
+        if self.c.number == 1:
+            return (
+                f"Say in one sentence what you want from these sessions, and how you will start "
+                f"on “{title}” (due {d.due.isoformat()})."
+            )
+        return (
+            f"Bring your first attempt at, or plan for, “{title}” (due {d.due.isoformat()}), "
+            "and one question about it."
+        )
 
     def _learner_names(self) -> str:
         return _join([p.owner.name for p in self.learners]) or "the mentee"
+
+
+def _equal_own_time(allocated: list[tuple[_Slot, int]]) -> list[tuple[_Slot, int]]:
+    """Each learner's own time (their deep dive) equal to the minute: the minutes the
+    even split leaves over go to the shared item that follows, never to one member."""
+    dives = [i for i, (slot, _) in enumerate(allocated) if slot.for_id is not None]
+    if len(dives) < 2:
+        return allocated
+    even = min(allocated[i][1] for i in dives)
+    spare = sum(allocated[i][1] - even for i in dives)
+    result = [
+        (slot, even if i in dives else minutes) for i, (slot, minutes) in enumerate(allocated)
+    ]
+    shared = [i for i, (slot, _) in enumerate(result) if slot.for_id is None and i > dives[-1]]
+    target = shared[0] if shared else next(i for i in range(len(result)) if i not in dives)
+    slot, minutes = result[target]
+    result[target] = (slot, minutes + spare)
+    return result
 
 
 def _distinct_items(items: Sequence[ActionItemOut]) -> list[tuple[ActionItemOut, int]]:

@@ -127,7 +127,7 @@ def build_agenda_context(
     next_on = on + timedelta(days=round(interval))
 
     plans = {p.owner_id: working_plan_out(db, p) for p in match_plans(db, match.id)}
-    progress = [_member_progress(plans.get(m.id), m, on, next_on) for m in members]
+    progress = [member_progress(plans.get(m.id), m, on, next_on) for m in members]
 
     points = db.scalars(
         select(TalkingPoint)
@@ -184,7 +184,7 @@ def build_agenda_context(
     )
 
 
-def _member_progress(
+def member_progress(
     plan: PlanOut | None, owner: ParticipantOut, on: date, due_soon_until: date
 ) -> MemberProgress:
     """Where one member stands on the day of the session: due soon means before the

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from assistant.drafting.wording import mode_label, plural
 from assistant.errors import InvalidField
 from assistant.people.models import Goal, ParticipantOut
 from assistant.plans.models import Give, Milestone, Objective, PlanBody
 from assistant.plans.service import DraftedPlan, PlanDraftRequest
-from assistant.vocabulary import SKILL_LEVEL_NAMES
+from assistant.vocabulary import SKILL_LEVEL_NAMES, skill_name
 
 PEER_MODES = frozenset({"peer", "group"})
 TEACHING_LEVEL = 3  # a practitioner can show a peer how they do it
@@ -54,14 +55,17 @@ def _objective(goal: Goal, owner: ParticipantOut, request: PlanDraftRequest) -> 
             title = f"Show it: {goal.text}"
         else:
             level = current + math.ceil((target - current) * step / count)
-            title = f"Working at level {level} ({SKILL_LEVEL_NAMES[level]}) in {skill}"
+            title = f"Working at level {level} ({SKILL_LEVEL_NAMES[level]}) in {skill_name(skill)}"
         milestones.append(Milestone(title=title[:200], due_date=due))
     return Objective(
-        title=f"Grow {skill} from level {current} to {target}"[:200],
+        title=f"Grow {skill_name(skill)} from level {current} to {target}"[:200],
         goal=goal.text,
         goal_id=goal.id,
         skills=list(goal.skills),
-        success_measures=[f"{s} observed at level {target} by another member" for s in goal.skills],
+        success_measures=[
+            f"{skill_name(s).capitalize()} observed at level {target} by another member"
+            for s in goal.skills
+        ],
         milestones=milestones,
         activities=[],
     )
@@ -99,7 +103,7 @@ def _gives(owner: ParticipantOut, others: list[ParticipantOut]) -> list[Give]:
             to_id=t.other.id,
             skill=t.skill,
             how=(
-                f"Share how you work at level {t.my_level} in {t.skill}; "
+                f"Share how you work at level {t.my_level} in {skill_name(t.skill)}; "
                 f"{t.other.name} aims for {t.goal.target_level}."
             ),
         )
@@ -123,8 +127,8 @@ class GoalMilestoneDrafter:
         gives = _gives(owner, request.others) if request.match.mode in PEER_MODES else []
         horizon = max(g.horizon_weeks for g in goals)
         summary = (
-            f"{len(objectives)} objective(s) for {owner.name} over {horizon} weeks in a "
-            f"{request.match.mode} match"
+            f"{plural(len(objectives), 'objective')} for {owner.name} over {horizon} weeks in "
+            f"a {mode_label(request.match.mode, len(request.others) + 1)}"
             + (f", focused on: {request.focus}" if request.focus else "")
             + "."
         )

@@ -26,10 +26,12 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from assistant.config import Settings
-from assistant.drafting.composer import ComposerDrafter
+from assistant.drafting.composer import ASSUMED_HOURS, ComposerDrafter
 from assistant.drafting.goal_milestones import Teachable, focus_first, skill_levels, teachable
 from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
 from assistant.drafting.prompts import PromptTemplate, load_prompt
+from assistant.drafting.rubric import wording_issues
+from assistant.drafting.time_budget import Rhythm, fit_sessions
 from assistant.people.models import Goal, ParticipantOut
 from assistant.plans.models import (
     Activity,
@@ -39,8 +41,9 @@ from assistant.plans.models import (
     Milestone,
     Objective,
     PlanBody,
+    PlanCadence,
 )
-from assistant.plans.service import DraftedPlan, PlanDrafter, PlanDraftRequest
+from assistant.plans.service import CADENCE_FORMATS, DraftedPlan, PlanDrafter, PlanDraftRequest
 from assistant.types import Identifier, MediumText, ShortText, SummaryText
 from assistant.vocabulary import Skill
 
@@ -112,6 +115,23 @@ class PlanContext:
     def citation_ids(self) -> frozenset[str]:
         return frozenset(g.piece.chunk_id for g in self.guidance)
 
+    @property
+    def budget(self) -> int:
+        """The owner's minutes a month (an unset time is assumed, as the composer does)."""
+        hours = self.request.owner.hours_per_month
+        return round((hours if hours > 0 else ASSUMED_HOURS) * 60)
+
+    @property
+    def rhythm(self) -> Rhythm:
+        cadence = self.request.match.cadence
+        return fit_sessions(
+            self.request.match.mode, self.budget, cadence.sessions_per_month, cadence.minutes
+        )
+
+    @property
+    def activity_budget(self) -> int:
+        return max(0, self.budget - self.rhythm.per_month)
+
     def citation(self, chunk_id: str) -> Citation:
         """The stored citation for a chunk: its source and title, quoting what we gave."""
         pieces = [g.piece for g in self.guidance if g.piece.chunk_id == chunk_id]
@@ -166,7 +186,10 @@ class PlanContext:
                 f"{cadence.minutes} minutes each",
                 f"plan starts on: {request.starts_on.isoformat()}",
                 f"owner's role: {roles.get(request.owner.id, 'member')}",
-                f"owner's time for development: {request.owner.hours_per_month:g} hours a month",
+                f"owner's time for development: {self.budget} minutes a month",
+                f"sessions in this plan: {self.rhythm.sessions_per_month} a month of "
+                f"{self.rhythm.minutes} minutes",
+                f"minutes a month left for all activities together: {self.activity_budget}",
             ]
         )
 
@@ -423,6 +446,9 @@ class DraftActivity(BaseModel):
     description: MediumText
     kind: ActivityKind = "practice"
     citation_ids: list[Identifier] = Field(default_factory=list, max_length=10)
+    minutes_per_month: int = Field(
+        ge=0, le=20_000, description="the minutes this activity takes in a month"
+    )
 
 
 class DraftObjective(BaseModel):
@@ -475,6 +501,24 @@ def _plan_rules(context: PlanContext) -> Callable[[DraftPlan], None]:
                         f"objectives.{o_index}.milestones.{m_index}.due_date "
                         f"{milestone.due_date} is outside {window.first_day}..{window.last_day}"
                     )
+        load = sum(a.minutes_per_month for o in plan.objectives for a in o.activities)
+        if load > context.activity_budget:
+            problems.append(
+                f"the activities take {load} minutes a month together, more than the "
+                f"{context.activity_budget} left after sessions: drop or shorten activities"
+            )
+        group_size = len(context.request.others) + 1
+        mode = context.request.match.mode
+        texts = [("summary", plan.summary)]
+        for o, objective in enumerate(plan.objectives):
+            texts.append((f"objectives.{o}.title", objective.title))
+            texts += [(f"objectives.{o}.success_measures", t) for t in objective.success_measures]
+            texts += [(f"objectives.{o}.milestones", m.title) for m in objective.milestones]
+            texts += [(f"objectives.{o}.activities", a.description) for a in objective.activities]
+        texts += [(f"gives.{i}.how", g.how) for i, g in enumerate(plan.gives)]
+        problems += [
+            f"{p}; write for this match's mode" for p in wording_issues(texts, mode, group_size)
+        ]
         missing = [w.goal.text for w in context.goals if _same_goal(w.goal.text) not in served]
         if missing:
             problems.append(f"no objective serves the goals {missing}")
@@ -513,6 +557,10 @@ def _plan_body(draft: DraftPlan, context: PlanContext, removed: int) -> PlanBody
                         description=a.description,
                         kind=a.kind,
                         citation_ids=list(dict.fromkeys(a.citation_ids)),
+                        # The model gives a monthly figure; counted every month, as the
+                        # budget check above did.
+                        minutes_per_month=a.minutes_per_month,
+                        recurring=True,
                     )
                     for a in objective.activities
                 ],
@@ -531,11 +579,18 @@ def _plan_body(draft: DraftPlan, context: PlanContext, removed: int) -> PlanBody
                 else f"{outside} gives to people outside the match were dropped"
             )
     cited = sorted({c for o in objectives for a in o.activities for c in a.citation_ids})
+    rhythm = context.rhythm
     return PlanBody(
         summary=draft.summary,
         objectives=objectives,
         gives=gives,
+        cadence=PlanCadence(
+            sessions_per_month=rhythm.sessions_per_month,
+            minutes=rhythm.minutes,
+            format=CADENCE_FORMATS.get(context.request.match.mode, "scheduled session"),
+        ),
         citations=[context.citation(c) for c in cited],
+        budget_minutes_per_month=context.budget,
         remarks=remarks,
     )
 

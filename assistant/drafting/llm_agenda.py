@@ -31,6 +31,7 @@ from assistant.drafting.models import (
 )
 from assistant.drafting.playbooks import Cited
 from assistant.drafting.prompts import PromptTemplate, load_prompt
+from assistant.drafting.rubric import agenda_texts, own_time_problems, wording_issues
 from assistant.drafting.service import agenda_problems
 from assistant.plans.models import Citation
 
@@ -156,6 +157,13 @@ class LLMAgendaDrafter:
             )
             # Citations are attached below from the context; only the rest is the model's.
             problems = [p for p in problems if "cited but not among" not in p]
+            # The rubric the composer keeps: equal own time for peers, the mode's words.
+            mode = context.match.mode
+            learners = [m.id for m in context.members]
+            problems += own_time_problems(draft.items, mode, learners)
+            problems += wording_issues(
+                agenda_texts(draft.items, draft.prep), mode, len(context.members)
+            )
             if problems:
                 raise ValueError("; ".join(problems))
 

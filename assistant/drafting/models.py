@@ -27,6 +27,7 @@ AgendaItemKind = Literal[
     "review",
     "deep_dive",
     "talking_points",
+    "focus",
     "question",
     "feedback",
     "feedback_round",

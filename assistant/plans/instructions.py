@@ -23,6 +23,17 @@ _HORIZON = re.compile(
     r"\b(?:in|within|over|by|to)\s+(?:the\s+next\s+)?" + _NUMBER + r"\s+(weeks?|months?)",
     re.IGNORECASE,
 )
+# "That's a lot", "too much", "lighter": the month is too full. Less work each month, the
+# same horizon; "shorter" beside one of these means less, not sooner.
+_LIGHTER = re.compile(
+    r"\b(?:that['\u2019]?s|it['\u2019]?s|this is|way|far)\s+(?:a lot|too much|too many)\b|"
+    r"\btoo (?:much|many|"
+    r"heavy|busy|full|intense|ambitious)\b|\blight(?:er|en)\b|\bless (?:work|load|practice|"
+    r"to do)\b|\b(?:fewer|less) (?:hours|time|activities|tasks)\b|\boverwhelm|\bease off\b|"
+    r"\bscale (?:it )?back\b|\bcut (?:it |this )?down\b|\bdial (?:it )?down\b",
+    re.IGNORECASE,
+)
+_SHORTER = re.compile(r"\b(?:shorter|quicker|sooner|faster|shorten|compress)\b", re.IGNORECASE)
 _FOCUS = re.compile(
     r"\b(?:focus(?:ing)?|start|begin|prioriti[sz]e|concentrate|lead)\s+(?:on|with)\s+"
     r"(?P<what>.+?)(?:\s+first|\s+before\b.*|\s+now)?\s*(?:[.;!,]|$)",
@@ -41,6 +52,11 @@ class RevisionIntent:
     focus: str | None = None
     hours_per_month: int | None = None
     horizon_weeks: int | None = None
+    # Relative changes, resolved against the current plan by the redraft: `lighter`
+    # lowers the monthly load and keeps the horizon; `shorter` shortens the horizon and
+    # keeps the monthly budget, so the plan does less.
+    lighter: bool = False
+    shorter: bool = False
     understood: list[str] = field(default_factory=list)
 
     @property
@@ -57,23 +73,40 @@ def read_instruction(instruction: str) -> RevisionIntent:
         amount = _number(match.group(1))
         per_month = amount * WEEKS_PER_MONTH if match.group(2).lower() == "week" else amount
         hours = max(1, min(160, round(per_month)))
-        understood.append(f"planned for {hours} hours a month")
+        understood.append(f"planned for {hours_phrase(hours)} a month")
     if match := _HORIZON.search(instruction):
         amount = _number(match.group(1))
         unit_weeks = WEEKS_PER_MONTH if match.group(2).lower().startswith("month") else 1
         weeks = max(1, min(156, round(amount * unit_weeks)))
         understood.append(f"every goal finishes within {weeks} weeks")
+    lighter = hours is None and bool(_LIGHTER.search(instruction))
+    if lighter:
+        understood.append("a lighter month")
+    shorter = weeks is None and not lighter and bool(_SHORTER.search(instruction))
+    if shorter:
+        understood.append("a shorter plan")
     if match := _FOCUS.search(instruction):
         what = match.group("what").strip()
         if what and not _HOURS.fullmatch(what):
             focus = what
             understood.append(f"“{what}” comes first")
     return RevisionIntent(
-        focus=focus, hours_per_month=hours, horizon_weeks=weeks, understood=understood
+        focus=focus,
+        hours_per_month=hours,
+        horizon_weeks=weeks,
+        lighter=lighter,
+        shorter=shorter,
+        understood=understood,
     )
+
+
+def hours_phrase(hours: float) -> str:
+    """'1 hour', '3 hours', '1.5 hours': a number a person would write."""
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
 
 
 INSTRUCTION_HELP = (
     "The offline drafter understands: 'focus on <a goal or skill> first', 'I only have "
-    "<N> hours a month' (or a week), and 'finish in <N> weeks' (or months)."
+    "<N> hours a month' (or a week), 'make it lighter' (less each month), 'make it "
+    "shorter' and 'finish in <N> weeks' (or months)."
 )

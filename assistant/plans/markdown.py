@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.plans.models import Citation, PlanOut
+from assistant.plans.models import Activity, Citation, PlanOut
 
 STATUS_MARK = {
     "done": "[x]",
@@ -35,6 +35,7 @@ def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
     ]
     if plan.summary:
         lines += [plan.summary, ""]
+
     for n, objective in enumerate(plan.objectives, start=1):
         lines += [f"## {n}. {objective.title}", "", f"Goal: {objective.goal}", ""]
         lines += ["### Milestones", ""]
@@ -46,7 +47,8 @@ def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
         if objective.activities:
             lines += ["### What to do", ""]
             lines += [
-                f"- ({a.kind}) {a.description}{marks(a.citation_ids)}" for a in objective.activities
+                f"- ({a.kind}{_when(a)}) {a.description}{marks(a.citation_ids)}"
+                for a in objective.activities
             ]
             lines.append("")
         if objective.success_measures:
@@ -62,6 +64,26 @@ def plan_markdown(plan: PlanOut, names: dict[str, str]) -> str:
         lines.append("")
     lines += closing_sections("Notes on this version", plan.remarks, plan.citations, plan.drafter)
     return "\n".join(lines) + "\n"
+
+
+def minutes_text(minutes: float) -> str:
+    """'45 min', '2 h', '3 h 10 min': how a person writes a duration."""
+    hours, rest = divmod(round(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def _when(activity: Activity) -> str:
+    """When and how long, as a mentee plans a week: 'from 2027-03-01, 1 h 27 min a month'."""
+    parts = []
+    if activity.starts_on is not None:
+        parts.append(f"from {activity.starts_on.isoformat()}")
+    stated = activity.description.rstrip(". ").endswith(")")  # the guidance gives its cost
+    if activity.minutes_per_month and not stated:
+        every = " a month" if activity.recurring else ", once"
+        parts.append(f"{minutes_text(activity.minutes_per_month)}{every}")
+    return (", " + ", ".join(parts)) if parts else ""
 
 
 def citation_numbers(citations: list[Citation]) -> dict[str, int]:

@@ -85,6 +85,16 @@ class Activity(BaseModel):
     description: MediumText
     kind: ActivityKind = "practice"
     citation_ids: list[Identifier] = Field(default_factory=list, max_length=10)
+    minutes_per_month: int = Field(
+        default=0,
+        ge=0,
+        le=20_000,
+        description="time it takes in a month it runs: every month while it runs when "
+        "`recurring`, otherwise once, in full, in the month it starts",
+    )
+    recurring: bool = False
+    starts_on: date | None = Field(default=None, description="when it begins; none: the plan start")
+    ends_on: date | None = Field(default=None, description="when it stops; none: the plan end")
 
 
 class Milestone(BaseModel):
@@ -93,6 +103,9 @@ class Milestone(BaseModel):
     title: ShortText
     due_date: PlausibleDate
     status: MilestoneStatus = "not_started"
+    level: int | None = Field(
+        default=None, ge=1, le=5, description="the skill level it shows; milestones climb by it"
+    )
 
 
 class Objective(BaseModel):
@@ -138,6 +151,9 @@ class PlanBody(BaseModel):
     gives: list[Give] = Field(default_factory=list, max_length=20)
     cadence: PlanCadence | None = None
     citations: list[Citation] = Field(default_factory=list, max_length=50)
+    budget_minutes_per_month: int | None = Field(
+        default=None, ge=0, description="the owner's monthly time the plan was fitted to"
+    )
     remarks: list[MediumText] = Field(
         default_factory=list,
         max_length=20,
@@ -212,6 +228,12 @@ class PlanOut(BaseModel):
     remarks: list[str] = Field(default_factory=list)
     instruction: str
     created_at: datetime
+    planned_minutes_per_month: int = Field(
+        description="sessions plus activities in the plan's busiest month"
+    )
+    budget_minutes_per_month: int | None = Field(
+        default=None, description="the owner's monthly time the plan was fitted to"
+    )
 
 
 class PlanVersionSummary(BaseModel):

@@ -21,6 +21,8 @@ from assistant.matching.service import is_member, match_out, member_ids, visible
 from assistant.people.models import ParticipantOut
 from assistant.people.service import get_participant, participant_out
 from assistant.plans.instructions import INSTRUCTION_HELP, RevisionIntent, read_instruction
+from assistant.plans.load import plan_end, planned_minutes_per_month
+from assistant.plans.markdown import minutes_text
 from assistant.plans.models import (
     ActionItemRef,
     Give,
@@ -50,6 +52,7 @@ from assistant.sessions.service import (
     shared_open_action_items,
     visible_action_items,
 )
+from assistant.vocabulary import GUIDED_MODES
 
 # Plans longer than this are programs, not plans; a date further out is almost
 # certainly a typo (2207 for 2027).
@@ -105,6 +108,18 @@ def visible_plan(session: Session, principal: Principal, plan_id: str) -> tuple[
     return plan, match
 
 
+def require_plan_editor(actor: Principal, match: Match, owner_id: str) -> None:
+    """Who may change a plan or log its progress: its owner, in guided modes the match's
+    mentor too, and staff. A peer may read a fellow member's plan, never rewrite it."""
+    if actor.is_staff or actor.id == owner_id:
+        return
+    guided = match.mode in GUIDED_MODES
+    if guided and any(m.participant_id == actor.id and m.role == "mentor" for m in match.members):
+        return
+    who = "the plan's owner or the match's mentor" if guided else "the plan's owner"
+    raise NotAllowed(f"only {who} may change this plan or log progress on it")
+
+
 def _version(session: Session, plan: Plan, version: int | None = None) -> PlanVersion:
     number = plan.current_version if version is None else version
     row = session.scalar(
@@ -158,6 +173,8 @@ def plan_out(session: Session, plan: Plan, version: int | None = None) -> PlanOu
         remarks=body.remarks,
         instruction=row.instruction,
         created_at=row.created_at,
+        planned_minutes_per_month=planned_minutes_per_month(body, row.starts_on),
+        budget_minutes_per_month=body.budget_minutes_per_month,
     )
 
 
@@ -292,19 +309,21 @@ def _check_gives(gives: Iterable[Give], *, match: Match, owner_id: str) -> None:
             )
 
 
+CADENCE_FORMATS = {
+    "mentor": "scheduled 1:1 with structured feedback",
+    "near_peer": "regular 1:1 with advice from recent experience",
+    "reverse": "1:1 led by the junior member on their expertise",
+    "peer": "frequent informal check-ins with reciprocal feedback",
+    "group": "group session with rotating focus and shared accountability",
+    "flash": "one focused session on a single question, then a follow-up",
+}
+
+
 def _default_cadence(match: Match) -> PlanCadence:
-    formats = {
-        "mentor": "scheduled 1:1 with structured feedback",
-        "near_peer": "regular 1:1 with advice from recent experience",
-        "reverse": "1:1 led by the junior member on their expertise",
-        "peer": "frequent informal check-ins with reciprocal feedback",
-        "group": "group session with rotating focus and shared accountability",
-        "flash": "one focused session on a single question, then a follow-up",
-    }
     return PlanCadence(
         sessions_per_month=match.sessions_per_month,
         minutes=match.session_minutes,
-        format=formats.get(match.mode, "scheduled session"),
+        format=CADENCE_FORMATS.get(match.mode, "scheduled session"),
     )
 
 
@@ -368,6 +387,7 @@ def create_plan(
         raise RuleViolation(f"the match is {match.status}; plans belong to open matches")
     if not is_member(match, data.owner_id):
         raise InvalidField(("body", "owner_id"), "the plan's owner must be a member of the match")
+    require_plan_editor(actor, match, data.owner_id)
     existing = session.scalar(
         select(Plan.id).where(Plan.match_id == match.id, Plan.owner_id == data.owner_id)
     )
@@ -460,15 +480,54 @@ def _apply_patches(body: PlanBody, revision: PlanRevise) -> PlanBody:
     return body.model_copy(update={"objectives": objectives})
 
 
+LIGHTER_SHARE = 2 / 3  # "that's a lot": a third less each month
+SHORTER_SHARE = 2 / 3  # "make it shorter" without a number: a third fewer weeks
+KEPT_STATUSES = frozenset({"done", "in_progress", "blocked"})  # work that has begun
+
+
+def _slot(milestone: Milestone, ordinal: int) -> tuple[int | None, int]:
+    """Where a milestone sits in its objective: its level and its place among that
+    level's milestones (the first step has no level)."""
+    return (milestone.level, ordinal)
+
+
+def _slots(milestones: list[Milestone]) -> list[tuple[int | None, int]]:
+    seen: dict[int | None, int] = {}
+    slots = []
+    for m in milestones:
+        seen[m.level] = seen.get(m.level, -1) + 1
+        slots.append(_slot(m, seen[m.level]))
+    return slots
+
+
+def _in_level_order(milestones: list[Milestone]) -> list[Milestone]:
+    """Milestones climb: by level where they have one (the first step, without a level,
+    first), by date within a level; then no milestone is due after the one above it. A
+    milestone that has begun keeps its place in the climb and is pulled earlier rather
+    than pushing the rest of the plan past its horizon."""
+    if all(m.level is not None or m.title.startswith("First step") for m in milestones):
+        ordered = sorted(milestones, key=lambda m: (m.level or 0, m.due_date))
+    else:
+        ordered = sorted(milestones, key=lambda m: m.due_date)
+    for index in range(len(ordered) - 2, -1, -1):
+        here, above = ordered[index], ordered[index + 1]
+        if here.due_date >= above.due_date:
+            earlier = above.due_date - timedelta(days=1)
+            ordered[index] = here.model_copy(update={"due_date": earlier})
+    return ordered
+
+
 def _carry_over(
     old: PlanBody, new: PlanBody, statuses: dict[str, str]
 ) -> tuple[PlanBody, tuple[int, int, int]]:
     """Give a redrafted plan the ids of what it kept, so progress stays attached.
 
-    An objective is the same when it serves the same goal; a milestone is the same when
-    its objective is and its title is unchanged (its date may move). Milestones already
-    done stay in the plan even when the redraft would not write them again: finished
-    work is part of the record. Answers the plan and (kept, added, removed) counts.
+    An objective is the same when it serves the same goal. A milestone is the same when
+    its objective is and its title is unchanged (its date may move), or, when it has no
+    progress yet, when it holds the same place in the climb (the same level, the same
+    position within it) under a new title. Milestones that have begun (done, in
+    progress, blocked) stay in the plan even when the redraft would not write them
+    again: that work is part of the record. Answers the plan and (kept, added, removed).
     """
     by_goal = {o.goal_id or o.goal: o for o in old.objectives}
     kept = added = removed = 0
@@ -480,19 +539,26 @@ def _carry_over(
             objectives.append(objective)
             continue
         earlier = {m.title: m for m in previous.milestones}
+        untouched = {
+            slot: m
+            for slot, m in zip(_slots(previous.milestones), previous.milestones, strict=True)
+            if statuses.get(m.id or "", m.status) not in KEPT_STATUSES
+        }
         milestones: list[Milestone] = []
-        for milestone in objective.milestones:
+        for slot, milestone in zip(_slots(objective.milestones), objective.milestones, strict=True):
             same = earlier.pop(milestone.title, None)
+            if same is None and slot in untouched and untouched[slot].title in earlier:
+                same = earlier.pop(untouched[slot].title)
             if same is not None:
                 kept += 1
                 milestone = milestone.model_copy(update={"id": same.id})
             else:
                 added += 1
             milestones.append(milestone)
-        done = [m for m in earlier.values() if statuses.get(m.id or "") == "done"]
-        removed += len(earlier) - len(done)
-        kept += len(done)
-        merged = sorted(done + milestones, key=lambda m: m.due_date)[:20]
+        begun = [m for m in earlier.values() if statuses.get(m.id or "", m.status) in KEPT_STATUSES]
+        removed += len(earlier) - len(begun)
+        kept += len(begun)
+        merged = _in_level_order(begun + milestones)[:20]
         objectives.append(objective.model_copy(update={"id": previous.id, "milestones": merged}))
     removed += sum(len(o.milestones) for o in by_goal.values())
     return new.model_copy(update={"objectives": objectives}), (kept, added, removed)
@@ -513,13 +579,27 @@ def _redraft(
     owner = participant_out(get_participant(session, plan.owner_id))
     about = " ".join([intent.focus or "", instruction, *(g.text for g in owner.goals)])
     history, open_items = match_history(session, notes_index, match.id, about)
+    old = PlanBody.model_validate(current.body)
+    starts_on = max(today, current.starts_on)  # work still ahead is planned from today
+    old_load = planned_minutes_per_month(old, current.starts_on)
+    old_weeks = max(1, round((plan_end(old, current.starts_on) - starts_on).days / 7))
     changes: dict[str, object] = {}
+    said: list[str] = []
     if intent.hours_per_month is not None:
         changes["hours_per_month"] = intent.hours_per_month
-    if intent.horizon_weeks is not None:
-        changes["goals"] = [
-            g.model_copy(update={"horizon_weeks": intent.horizon_weeks}) for g in owner.goals
-        ]
+    elif intent.lighter:
+        # Lighter: about a third less each month than the plan asks now, same horizon.
+        lighter = max(30, round(old_load * LIGHTER_SHARE / 15) * 15)
+        changes["hours_per_month"] = lighter / 60
+        said.append(
+            f"Lighter: planned for about {minutes_text(lighter)} a month instead of "
+            f"{minutes_text(old_load)}, finishing on the same date."
+        )
+    weeks = intent.horizon_weeks
+    if weeks is None and intent.shorter:
+        weeks = max(2, round(old_weeks * SHORTER_SHARE))
+    if weeks is not None:
+        changes["goals"] = [g.model_copy(update={"horizon_weeks": weeks}) for g in owner.goals]
     # The instruction shapes this plan only; the profile keeps what the person entered.
     owner = owner.model_copy(update=changes)
     others = [get_participant(session, pid) for pid in member_ids(match) if pid != owner.id]
@@ -529,24 +609,51 @@ def _redraft(
             owner=owner,
             others=[participant_out(p) for p in others],
             focus=intent.focus or "",
-            # Work still ahead is planned from today, never into the past.
-            starts_on=max(today, current.starts_on),
+            starts_on=starts_on,
             instruction=instruction,
             history=history,
             open_action_items=open_items,
         )
     )
-    old = PlanBody.model_validate(current.body)
     body, (kept, added, removed) = _carry_over(
         old, drafted.body, milestone_statuses(session, plan.id)
     )
+    if weeks is not None:
+        said.append(_horizon_effect(old, body, old_weeks, weeks, old_load, starts_on))
     remarks = [
         f"Applied your instruction: {'; '.join(intent.understood)}.",
+        *said,
         f"Kept {kept} milestones with their progress, added {added}, removed {removed}.",
         *drafted.body.remarks,
     ]
-    body = body.model_copy(update={"cadence": old.cadence, "remarks": remarks[:20]})
+    # A drafter that fits the owner's time sets its own session rhythm; otherwise the
+    # plan keeps the one it had.
+    cadence = drafted.body.cadence or old.cadence
+    body = body.model_copy(update={"cadence": cadence, "remarks": remarks[:20]})
     return body, drafted.drafter
+
+
+def _horizon_effect(
+    old: PlanBody, new: PlanBody, old_weeks: int, weeks: int, old_load: int, starts_on: date
+) -> str:
+    """What a new horizon does to the load: a month never holds more than the owner's
+    time, so a shorter plan does less in all rather than more each month."""
+    new_load = planned_minutes_per_month(new, starts_on)
+    before = {a.description for o in old.objectives for a in o.activities}
+    after = {a.description for o in new.objectives for a in o.activities}
+    dropped = len(before - after)
+    if weeks >= old_weeks:
+        return f"Longer: finishes in {weeks} weeks instead of {old_weeks}."
+    effect = (
+        f"{dropped} {'activity' if dropped == 1 else 'activities'} fewer"
+        if dropped
+        else "the same activities closer together"
+    )
+    return (
+        f"Shorter: finishes in {weeks} weeks instead of {old_weeks}. Each month still fits "
+        f"your time ({minutes_text(new_load)} at most, was {minutes_text(old_load)}), so "
+        f"the plan does less in all: {effect}."
+    )
 
 
 def revise_plan(
@@ -563,6 +670,7 @@ def revise_plan(
     is read (plans/instructions.py) and, when understood, the plan is redrafted with it,
     keeping the ids of everything unchanged."""
     plan, match = visible_plan(session, actor, plan_id)
+    require_plan_editor(actor, match, plan.owner_id)
     current = _version(session, plan)
     body = PlanBody.model_validate(current.body)
     known = {m.id for o in body.objectives for m in o.milestones if m.id}
@@ -664,6 +772,7 @@ def log_progress(
     session: Session, *, actor: Principal, plan_id: str, data: ProgressIn
 ) -> ProgressOut:
     plan, match = visible_plan(session, actor, plan_id)
+    require_plan_editor(actor, match, plan.owner_id)
     if match.status not in WORKING_STATUSES:
         raise RuleViolation(f"the match is {match.status}; progress is logged on open matches")
     body = PlanBody.model_validate(_version(session, plan).body)
@@ -799,6 +908,8 @@ def plan_health(
     since = last.scheduled_at.date() if last else (match.started_on or current.starts_on)
     days_since = (today - since).days
 
+    # A plan answers for its owner's promises and the ones nobody owns, not for what
+    # another member of a shared match let slip.
     past_due = [
         ActionItemRef(
             action_item_id=i.id,
@@ -810,7 +921,7 @@ def plan_health(
         for i in past_due_items(
             visible_action_items(session, actor=actor, match_id=match.id, open_only=True), today
         )
-        if i.due_date is not None
+        if i.due_date is not None and i.owner_id in (None, plan.owner_id)
     ]
 
     off: list[str] = []
@@ -837,7 +948,8 @@ def plan_health(
         elif days_since > 1.5 * interval:
             risk.append(sentence)
     for item in past_due:
-        risk.append(f"Action item '{item.text}' is {item.days_overdue} days past due.")
+        whose = "Shared action item (no owner)" if item.owner_id is None else "Action item"
+        risk.append(f"{whose} '{item.text}' is {item.days_overdue} days past due.")
 
     status = "off_track" if off else "at_risk" if risk else "on_track"
     reasons = off + risk
