@@ -26,10 +26,6 @@ def plan_weeks_to_go(plan: PlanOut, today: date) -> int:
     return max(1, round((last - start).days / 7))
 
 
-def hours(count: int) -> str:
-    return f"{count} hour" if count == 1 else f"{count} hours"
-
-
 def milestone_named(plan: PlanOut, message: str) -> tuple[int, int] | None:
     """(objective index, milestone index) of the milestone a message asks about: "the
     second milestone", "milestone 2", or its title's words; None for the whole plan."""

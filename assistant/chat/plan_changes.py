@@ -4,6 +4,7 @@ about accepting it without accepting anything."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from assistant.chat import commands, intents
 from assistant.chat.caller import ChatCaller
@@ -11,23 +12,21 @@ from assistant.chat.describe import (
     day,
     describe_milestone,
     describe_plan,
-    hours,
     milestone_named,
     plan_weeks_to_go,
 )
 from assistant.chat.plan_dialog import plan_dialog
 from assistant.chat.turns import Reply, Turn
-from assistant.plans.instructions import INSTRUCTION_HELP, read_instruction
+from assistant.plans.instructions import INSTRUCTION_HELP, hours_phrase, read_instruction
 from assistant.plans.models import PlanOut
 
-# "Fewer hours", and the load in everyday words ("that's a lot", "too much", "lighter"):
-# ask for less time a month and keep the horizon. (Interim: the plan service's own
-# reading of these words replaces this once it understands them.)
-LOWER_THE_LOAD = re.compile(
-    r"\b(fewer|less) (hours|time)\b|\b(a lot|a bit much|too much|overwhelming|too heavy"
-    r"|too intense|too demanding|lighter|less intense|less demanding|less work|lower the load"
-    r"|ease off|cut (it|this|that) down)\b"
+# Words the plan service does not read, said in its words: "longer" without a number
+# (twice the weeks to go), other words for a lighter month, and "prioritise X".
+LONGER = re.compile(r"\b(longer|slower|more time|later)\b")
+ALSO_LIGHTER = re.compile(
+    r"\b(less (intense|demanding)|a bit much|lower the load|not so (much|intense))\b"
 )
+PRIORITISE = re.compile(r"\bprioriti[sz]e\s+(?P<what>[^.;,!?]+)", re.IGNORECASE)
 
 
 def no_plan(intent: str) -> Reply:
@@ -65,62 +64,73 @@ def revise(caller: ChatCaller, message: str, history: list[Turn]) -> Reply:
         caller, commands.RevisePlan(plan_id=plan.id, instruction=instruction)
     )
     out = revised.value
-    remarks = " ".join(out.remarks[:2])
+    # The service's remarks say what the change did (what a lighter month or a shorter
+    # plan came to); its "Applied your instruction" line repeats what is said above.
+    effects = [r for r in out.remarks if not r.startswith("Applied your instruction")][:2]
     text = (
-        f"I revised plan {out.id}: version {out.version} ({out.status}) {understood}. "
-        f"{remarks}\n\n{describe_plan(out)}\n\nSay “accept it” when it looks right."
+        f"I revised plan {out.id}: version {out.version} ({out.status}), {understood}. "
+        f"{' '.join(effects)}\n\n{describe_plan(out)}\n\nSay “accept it” when it looks right."
     )
     return Reply(text, "revise", [revised.action])
 
 
 def revision_instruction(caller: ChatCaller, message: str, plan: PlanOut) -> tuple[str, str]:
-    """The user's words as an instruction the plan service reads, and what it says in
-    words ("" when nothing was understood, so nothing is revised)."""
-    lowered = message.lower()
-    parts: list[str] = []
-    said: list[str] = []
-    weeks = intents.horizon_in(message)
-    span = plan_weeks_to_go(plan, caller.services.clock.today())
-    if weeks is None and re.search(r"\b(shorter|quicker|faster|sooner)\b", lowered):
-        weeks = max(2, round(span / 2))
-        said.append(f"halving its length from {span} to {weeks} weeks")
-    elif weeks is None and re.search(r"\b(longer|slower|more time|later)\b", lowered):
-        weeks = min(intents.MAX_HORIZON_WEEKS, span * 2)
-        said.append(f"doubling its length from {span} to {weeks} weeks")
-    elif weeks is not None:
-        said.append(f"finishing within {weeks} weeks")
-    per_month = intents.hours_in(message)
-    if per_month is None and LOWER_THE_LOAD.search(lowered):
-        current = max(1, round(caller.me().hours_per_month))
-        per_month = max(1, current // 2)
-        said.append(f"halving your time from {current} to {hours(per_month)} a month")
-    elif per_month is not None:
-        said.append(f"planning for {hours(per_month)} a month")
-    focus = read_instruction(message).focus
-    if focus:
-        said.append(f"putting “{focus}” first")
-    # Each revision is redrafted from the profile, so what earlier revisions asked
-    # for is asked again; otherwise "fewer hours" would undo "make it 6 weeks".
+    """The instruction the plan service redrafts from, and what it says in words ("" when
+    nothing was understood, so nothing is revised).
+
+    The instruction is the person's own words ("that's a lot, can you make it
+    shorter?"), which the plan service reads (lighter, shorter, N hours, N weeks, focus),
+    followed by what earlier revisions asked for and this message does not change: each
+    revision is redrafted from the profile, so without it "I only have 2 hours a month"
+    would undo "make it 6 weeks". An earlier "lighter" or "shorter" is carried as the
+    hours or weeks it came to, so it is not applied twice.
+    """
+    words = " ".join(message.split())
+    said = read_instruction(words)
+    understood = list(said.understood)
+    extra: list[str] = []
+    weeks_said = intents.horizon_in(words)  # "make it 6 weeks", without "in"
+    if said.horizon_weeks is None and weeks_said is not None:
+        extra.append(f"finish in {weeks_said} weeks")
+        understood.append(f"every goal finishes within {weeks_said} weeks")
+    elif said.horizon_weeks is None and not said.shorter and LONGER.search(words.lower()):
+        to_go = plan_weeks_to_go(plan, caller.services.clock.today())
+        longer = min(intents.MAX_HORIZON_WEEKS, to_go * 2)
+        extra.append(f"finish in {longer} weeks")
+        understood.append(f"twice the time: {longer} weeks instead of {to_go}")
+    if not said.lighter and said.hours_per_month is None and ALSO_LIGHTER.search(words.lower()):
+        extra.append("make it lighter")
+        understood.append("a lighter month")
+        said = replace(said, lighter=True)
+    if said.focus is None and (prioritise := PRIORITISE.search(words)):
+        what = prioritise.group("what").strip().removesuffix(" first")
+        extra.append(f"focus on {what} first")
+        understood.append(f"“{what}” comes first")
+        said = replace(said, focus=what)
+    if not understood:
+        return "", ""
     earlier = read_instruction(plan.instruction)
     kept: list[str] = []
-    if weeks is None and earlier.horizon_weeks is not None:
-        weeks = earlier.horizon_weeks
+    sets_weeks = said.horizon_weeks is not None or said.shorter or bool(extra)
+    if not sets_weeks and (earlier.horizon_weeks is not None or earlier.shorter):
+        weeks = earlier.horizon_weeks or plan_weeks_to_go(plan, caller.services.clock.today())
+        extra.append(f"finish in {weeks} weeks")
         kept.append(f"{weeks} weeks")
-    if per_month is None and earlier.hours_per_month is not None:
-        per_month = earlier.hours_per_month
-        kept.append(f"{hours(per_month)} a month")
-    if focus is None and earlier.focus:
-        focus = earlier.focus
-        kept.append(f"“{focus}” first")
-    if weeks is not None:
-        parts.append(f"finish in {weeks} weeks")
-    if per_month is not None:
-        parts.append(f"I only have {per_month} hours a month")
-    if focus:
-        parts.append(f"focus on {focus} first")
-    if said and kept:
-        said.append(f"keeping {' and '.join(kept)} from before")
-    return "; ".join(parts), ", ".join(said)
+    sets_hours = said.hours_per_month is not None or said.lighter
+    budget = plan.budget_minutes_per_month
+    if not sets_hours and earlier.hours_per_month is not None:
+        extra.append(f"I only have {earlier.hours_per_month} hours a month")
+        kept.append(f"{hours_phrase(earlier.hours_per_month)} a month")
+    elif not sets_hours and earlier.lighter and budget:
+        per_month = max(1, round(budget / 60))
+        extra.append(f"I only have {per_month} hours a month")
+        kept.append(f"{hours_phrase(per_month)} a month")
+    if said.focus is None and earlier.focus:
+        extra.append(f"focus on {earlier.focus} first")
+        kept.append(f"“{earlier.focus}” first")
+    if kept:
+        understood.append(f"keeping {' and '.join(kept)} from before")
+    return "; ".join([words, *extra]), "; ".join(understood)
 
 
 def accept(caller: ChatCaller, message: str) -> Reply:
