@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,8 +33,10 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _prepare(settings: Settings) -> None:
-    """Data dir, migrations and a first staff key: everything `serve` needs, idempotent."""
+def _prepare(settings: Settings) -> str | None:
+    """Data dir, migrations and a first staff key: everything `serve` needs, idempotent.
+    Answers the staff key when it created one (the demo files it with the others)."""
+    key: str | None = None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = build_engine(settings.resolved_database_url)
     upgrade_database(engine)
@@ -44,6 +47,7 @@ def _prepare(settings: Settings) -> None:
             console.print(f"  {key}", soft_wrap=True, highlight=False)
             console.print("Use it as 'Authorization: Bearer <key>'. More: `tandem key create`.")
     engine.dispose()
+    return key
 
 
 @app.command()
@@ -259,31 +263,84 @@ def eval_drafting(
         console.print(f"[red]failed[/red] {scenario}: {check.name}: {check.detail}")
 
 
+@eval_app.command("pairing")
+def eval_pairing(
+    seeds: Annotated[int, typer.Option(min=1, max=20, help="cohorts per mode and size")] = 3,
+) -> None:
+    """Generated cohorts of every mode through a pairing run: goal-skill coverage, rule
+    breaks (restated independently) and objective against an exact optimum."""
+    from assistant.pairing.evaluation import evaluate, report_tables
+
+    with console.status("Running and judging pairing runs"):
+        rows = evaluate(seeds=range(seeds))
+    for table in report_tables(rows, seeds):
+        console.print(table)
+    if not all(row.meets_floors for row in rows):
+        console.print("[red]below the floors: coverage 1.0 where possible, 0 rule breaks[/red]")
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo() -> None:
-    """Load a small realistic demo program and print the keys to explore it with."""
-    from assistant.demo import DemoAlreadyLoaded, load_demo
+    """Load a small realistic demo program and print the ids and keys to explore it with."""
+    from assistant.api import build_embedder, build_vector_store
+    from assistant.demo import (
+        DemoAlreadyLoaded,
+        DemoGuidanceMissing,
+        demo_keys_text,
+        index_demo_notes,
+        load_demo,
+    )
+    from assistant.drafting.playbooks import PlaybookLibrary
+    from assistant.retrieval.notes import NoteIndex
+    from assistant.retrieval.service import KnowledgeBase
 
     settings = _settings()
-    _prepare(settings)
+    staff_key = _prepare(settings)
     engine = build_engine(settings.resolved_database_url)
+    store = build_vector_store(settings)
+    embedder = build_embedder(settings)
+    knowledge = KnowledgeBase(store.client, embedder)
+    # The plans are drafted from the skill playbooks, so they must be indexed first; an
+    # unchanged corpus costs nothing, and `serve` then starts without indexing.
+    with console.status("Indexing the built-in guidance (about half a minute the first time)"):
+        knowledge.ingest_paths([settings.knowledge_dir])
     try:
         with transaction(session_factory(engine)) as session:
-            summary = load_demo(session)
+            summary = load_demo(session, library=PlaybookLibrary(knowledge))
     except DemoAlreadyLoaded as exc:
         console.print(f"[yellow]{exc}[/yellow]")
         raise typer.Exit(0) from exc
-    table = Table(title=f"Demo program '{summary.program_name}' ({summary.program_id})")
-    for column in ("name", "stage", "roles", "participant id"):
-        table.add_column(column, no_wrap=True)
-    for person in summary.people:
-        table.add_row(person.name, person.stage, ", ".join(person.roles), person.id)
-    console.print(table)
-    # Keys as plain lines, never inside a table cell a narrow terminal would truncate.
-    console.print("API keys (shown once):")
-    for person in summary.people:
-        console.print(f"  {person.name:<16} {person.key}", soft_wrap=True, highlight=False)
+    except DemoGuidanceMissing as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    with session_factory(engine)() as session:
+        try:
+            index_demo_notes(session, NoteIndex(store.client, embedder), summary)
+        except Exception as exc:  # the program is loaded; only note search misses them
+            console.print(f"[yellow]notes saved but not indexed for search:[/yellow] {exc}")
+    store.close()
+    keys_file = settings.data_dir.resolve() / "demo-keys.txt"
+    base_url = f"http://{settings.host}:{settings.port}"
+    # The file keeps the staff key too; on screen it was shown once, just above.
+    _write_private(keys_file, demo_keys_text(summary, base_url=base_url, staff_key=staff_key))
+    # Plain lines, one block per person: a table would cut ids at a narrow terminal.
+    console.print()
     console.print(
-        f"{len(summary.people)} participants, {summary.matches} matches, {summary.plans} plans, "
-        f"{summary.sessions} sessions, {summary.notes} notes. Keys are shown once."
+        demo_keys_text(summary, base_url=base_url), soft_wrap=True, highlight=False, markup=False
     )
+    console.print(
+        f"Saved to {keys_file} (readable only by you). Tandem keeps only a hash of each "
+        "key: this file and the lines above are the only copies.",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read, whatever the umask or an earlier copy's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)

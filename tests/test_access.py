@@ -544,7 +544,8 @@ class Endpoint:
 
 def _mentor_plan(w: World) -> JSON:
     # The mentee already has a plan in the match (a second is a 409), so every caller
-    # writes one for the mentor, who has no goals: the objectives are written by hand.
+    # writes one for the mentor, who has no goals: the objectives are written by hand
+    # (staff may; the mentee may not write someone else's plan).
     return {
         "owner_id": w.mentor["id"],
         "summary": "Grow as a mentor of speakers",
@@ -598,7 +599,9 @@ ENDPOINTS = [
         "POST", "/v1/matches/{id}/status", "match", 200, 403, 404, _match_status_changed,
         lambda w: {"status": "paused", "reason": "parental leave"},
     ),
-    E("POST", "/v1/matches/{id}/plans", "match", 201, 201, 404, _plan_created, _mentor_plan),
+    # A mentee may not write their mentor's plan: only a plan's owner (and, in guided
+    # modes, the match's mentor) may.
+    E("POST", "/v1/matches/{id}/plans", "match", 201, 403, 404, _plan_created, _mentor_plan),
     E("GET", "/v1/matches/{id}/plans", "match", 200, 200, 404, _plans_listed),
     E("GET", "/v1/plans/{id}", "plan", 200, 200, 404, _plan_read),
     E("GET", "/v1/plans/{id}/versions", "plan", 200, 200, 404, _versions_listed),

@@ -399,3 +399,15 @@ def test_every_revise_paraphrase_revises_the_plan(api: Api) -> None:
         # The person's words go to the plan service as they were said.
         assert chat.actions[0]["instruction"].startswith(" ".join(text.split())), text
     assert expect(api.call("GET", f"/v1/plans/{plan['id']}"), 200)["latest_version"] > 15
+
+
+def test_hours_a_profile_does_not_give_are_asked_for_not_assumed(api: Api) -> None:
+    mentor = api.mentor()
+    sam = api.participant(hours_per_month=None)
+    match = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    chat = Chat(api, sam["api_key"])
+    asked = chat.say("I want to get better at public speaking")
+    assert "How many hours a month can you give this" in asked and chat.actions == []
+    drafted = chat.say("2 hours a week")
+    assert [a["type"] for a in chat.actions] == ["profile_updated", "plan_drafted"]
+    assert "with 9 hours a month" in drafted and len(_plans_of(api, match)) == 1

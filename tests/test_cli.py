@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -111,6 +112,50 @@ def test_demo_loads_a_program_a_newcomer_can_explore(cli_env: Settings) -> None:
         # A participant key from the table works and sees only their own matches.
         mine = expect(client.get("/v1/matches", headers=bearer(participant_keys[3])), 200)
         assert 1 <= len(mine["items"]) < len(matches)
+
+
+def test_demo_prints_full_ids_at_a_narrow_terminal_and_files_them_for_the_owner_only(
+    cli_env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The skill playbooks are all the demo drafts from; indexing only them keeps this
+    # test quick with the real offline model.
+    corpus = tmp_path / "knowledge"
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "knowledge" / "skills", corpus / "skills"
+    )
+    monkeypatch.setenv("TANDEM_KNOWLEDGE_DIR", str(corpus))
+    monkeypatch.setenv("COLUMNS", "40")
+    output = _run("demo")
+    keys_file = cli_env.data_dir / "demo-keys.txt"
+    assert str(keys_file.resolve()) in output.replace("\n", "")  # the output says where
+    assert stat.S_IMODE(keys_file.stat().st_mode) == 0o600
+    filed = keys_file.read_text()
+
+    printed = KEY.findall(output)
+    staff_key = next(k for k in printed if k.startswith("tdm_s_"))
+    assert printed.count(staff_key) == 1  # shown once on screen, kept in the file
+    assert set(printed) <= set(KEY.findall(filed)) and staff_key in filed
+    with TestClient(create_app(cli_env, clock=FixedClock(datetime.now(UTC)))) as client:
+        staff = bearer(staff_key)
+        people = expect(client.get("/v1/participants?limit=100", headers=staff), 200)["items"]
+        plans = [
+            p
+            for m in expect(client.get("/v1/matches", headers=staff), 200)["items"]
+            for p in expect(client.get(f"/v1/matches/{m['id']}/plans", headers=staff), 200)
+        ]
+        at_risk = [
+            p["id"]
+            for p in plans
+            if expect(client.get(f"/v1/plans/{p['id']}/health", headers=staff), 200)["status"]
+            != "on_track"
+        ]
+    ids = [p["id"] for p in people] + [p["id"] for p in plans]
+    assert len(people) == 20 and all(len(i) == 32 for i in ids)
+    # Every id in full, on screen and in the file, however narrow the terminal.
+    for full in ids:
+        assert full in output and full in filed, full
+    # The at-risk plan is named, with the request that shows why.
+    assert f"/v1/plans/{at_risk[0]}/health" in output.replace("\n", "")
 
 
 def test_ingest_twice_reports_everything_unchanged_and_reindexes_notes(

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from .support import Api, expect
+from .support import profile as api_profile
 
 Body = dict[str, Any]
 TODAY = date(2027, 3, 1)  # the tests' fixed clock
@@ -286,3 +287,15 @@ def test_group_plan_health_ignores_another_members_overdue_item(api: Api, clock:
     assert any(
         r.startswith("Shared action item (no owner) 'Send the group") for r in health["reasons"]
     )
+
+
+def test_a_profile_without_hours_is_planned_on_an_assumption_it_states(api: Api) -> None:
+    body = {k: v for k, v in api_profile().items() if k != "hours_per_month"}
+    mentee = expect(api.call("POST", "/v1/participants", json=body), 201)
+    assert mentee["hours_per_month"] is None  # not silently 2
+
+    plan = _plan_for(api, mentee)
+
+    assert plan["budget_minutes_per_month"] == 120
+    assert plan["planned_minutes_per_month"] <= 120
+    assert any("does not say how much time you have" in r for r in plan["remarks"])

@@ -255,8 +255,9 @@ def fill_from_profile(slots: PlanSlots, me: ParticipantOut) -> tuple[PlanSlots, 
             if slots.horizon_weeks is None:
                 changes["horizon_weeks"] = goal.horizon_weeks
                 notes.append("your horizon")
-    if slots.hours_per_month is None and me.hours_per_month > 0:
-        changes["hours_per_month"] = round(me.hours_per_month)
+    # An unset or zero figure is asked for, never assumed.
+    if slots.hours_per_month is None and me.hours_per_month:
+        changes["hours_per_month"] = max(1, round(me.hours_per_month))
         notes.append("your hours a month")
     filled = replace(slots, **changes)
     if (

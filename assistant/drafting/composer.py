@@ -30,7 +30,7 @@ from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
 from assistant.drafting.relevance import Event, Ranker, difficulty_in, event_in
 from assistant.drafting.time_budget import activity_cost, fit_sessions
 from assistant.drafting.wording import adapt, helper_phrase, plural
-from assistant.people.models import Goal, ParticipantOut
+from assistant.people.models import Goal, ParticipantOut, planning_hours
 from assistant.plans.instructions import hours_phrase
 from assistant.plans.load import month_loads, plan_end
 from assistant.plans.markdown import minutes_text
@@ -56,8 +56,6 @@ PEER_MODES = frozenset({"peer", "group"})
 MAX_ACTIVITIES_PER_OBJECTIVE = 6
 FIRST_STEP_DAYS = (14, 21)  # the first milestone: soon enough to start tomorrow
 OPENER = "First step: try the first practice below and talk it through in a session"
-# When a person has not said how much time they have, plan for this and say so.
-ASSUMED_HOURS = 2.0
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -145,12 +143,12 @@ class ComposerDrafter:
         if mode == "flash":
             goals = goals[:1]  # one question per flash relationship
         remarks: list[str] = []
-        hours = owner.hours_per_month
-        if hours <= 0:
-            hours = ASSUMED_HOURS
+        hours = planning_hours(owner.hours_per_month)
+        if owner.hours_per_month is None:
             remarks.append(
-                f"No time for development is set in the profile, so this plan assumes "
-                f"{hours_phrase(hours)} a month; say how much you have and it is re-planned."
+                f"Your profile does not say how much time you have, so this plan assumes "
+                f"{hours_phrase(hours)} a month; say how much you have (“I have 3 hours a "
+                "month”) and it is re-planned."
             )
         budget = round(hours * 60)
         cadence = request.match.cadence
@@ -165,6 +163,12 @@ class ComposerDrafter:
                 f"{_sessions_phrase(cadence.sessions_per_month, cadence.minutes)}, "
                 f"to leave time to practise within {hours_phrase(hours)} a month"
                 + ("; agree it with the others." if mode in PEER_MODES else ".")
+            )
+        if rhythm.per_month > budget:
+            remarks.append(
+                f"{hours_phrase(hours).capitalize()} a month is less than one short session: "
+                f"the plan keeps {_sessions_phrase(rhythm.sessions_per_month, rhythm.minutes)} "
+                "and no practice beyond it."
             )
         plan_cadence = PlanCadence(
             sessions_per_month=rhythm.sessions_per_month,

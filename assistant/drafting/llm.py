@@ -26,13 +26,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 
 from assistant.config import Settings
-from assistant.drafting.composer import ASSUMED_HOURS, ComposerDrafter
+from assistant.drafting.composer import ComposerDrafter
 from assistant.drafting.goal_milestones import Teachable, focus_first, skill_levels, teachable
 from assistant.drafting.playbooks import Cited, Playbook, PlaybookLibrary
 from assistant.drafting.prompts import PromptTemplate, load_prompt
 from assistant.drafting.rubric import wording_issues
 from assistant.drafting.time_budget import Rhythm, fit_sessions
-from assistant.people.models import Goal, ParticipantOut
+from assistant.people.models import Goal, ParticipantOut, planning_hours
 from assistant.plans.models import (
     Activity,
     ActivityKind,
@@ -118,8 +118,7 @@ class PlanContext:
     @property
     def budget(self) -> int:
         """The owner's minutes a month (an unset time is assumed, as the composer does)."""
-        hours = self.request.owner.hours_per_month
-        return round((hours if hours > 0 else ASSUMED_HOURS) * 60)
+        return round(planning_hours(self.request.owner.hours_per_month) * 60)
 
     @property
     def rhythm(self) -> Rhythm:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from assistant.people.models import ParticipantOut
+from assistant.people.models import ParticipantOut, planning_hours
 from assistant.retrieval.embeddings import Embedder, EmbedderUnavailable
 from assistant.vocabulary import DEFAULT_CADENCE, GUIDED_MODES, SKILL_LEVEL_NAMES, SKILLS, Mode
 
@@ -139,8 +139,34 @@ class ScoreWeights:
 # ---- profiles as arrays ------------------------------------------------------------------
 
 
-def _skill_label(skill: str) -> str:
+def skill_label(skill: str) -> str:
+    """A skill as people write it: "giving feedback", not the slug "giving_feedback"."""
     return skill.replace("_", " ")
+
+
+MODE_LABELS: dict[str, str] = {
+    "mentor": "mentor",
+    "near_peer": "near-peer",
+    "reverse": "reverse",
+    "peer": "peer",
+    "group": "group",
+    "flash": "flash",
+}
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural or singular + 's'}"
+
+
+def _joined(items: Sequence[str], conjunction: str = "and") -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
+
+
+def skill_list(skills: Sequence[str], conjunction: str = "and") -> str:
+    """Skills in words for a sentence: "delegation and technical leadership"."""
+    return _joined([skill_label(skill) for skill in skills], conjunction)
 
 
 @dataclass(frozen=True)
@@ -188,7 +214,7 @@ def _profiles(people: Sequence[ParticipantOut], on: date) -> _Profiles:
         levels=levels,
         targets=targets,
         years=np.array([p.years_experience for p in people], dtype=float),
-        hours=np.array([p.hours_per_month for p in people], dtype=float),
+        hours=np.array([planning_hours(p.hours_per_month) for p in people], dtype=float),
         stage=np.array([STAGE_INDEX[p.career_stage] for p in people], dtype=float),
         utc_start=np.array([WORKDAY[0] - offsets[p.timezone] for p in people], dtype=float),
     )
@@ -269,7 +295,7 @@ def _goal_text(person: ParticipantOut) -> str:
 
 
 def _offer_text(person: ParticipantOut) -> str:
-    skills = " ".join(_skill_label(item.skill) for item in person.skills)
+    skills = " ".join(skill_label(item.skill) for item in person.skills)
     return f"{skills} {_goal_text(person)}".strip()
 
 
@@ -382,12 +408,45 @@ _REASONS = (
     "{row} and {col} share no language",
     "{row} and {col} are in the same reporting line",
     "{row} and {col} are not to be matched (a participant's confidential request)",
-    "{row} and {col} already work together, or staff rejected the pair before",
+    "staff rejected {row} and {col} as a pair before",
+    "{col} is not the few years ahead of {row} a near-peer is",  # detailed in `reason`
+    "{col} is below {row}'s target in every goal skill",  # detailed in `reason`
+    "{row} and {col} already work together in an open match",
     "below minimum score",
 )
 BELOW_MINIMUM = len(_REASONS) - 1
 _SELF, _NOT_MENTOR, _NOT_MENTEE, _ROW_NOT_PEER, _COL_NOT_PEER = 1, 2, 3, 4, 5
 _NO_LANGUAGE, _REPORTING_LINE, _AVOID, _REJECTED = 6, 7, 8, 9
+_EXPERIENCE_GAP, _BELOW_TARGET, _TOGETHER = 10, 11, 12
+# What kind of cause each broken rule is, for staff reading why someone was left out.
+RULE_CAUSES: dict[int, str] = {
+    _SELF: "rule",
+    _NOT_MENTOR: "role",
+    _NOT_MENTEE: "role",
+    _ROW_NOT_PEER: "role",
+    _COL_NOT_PEER: "role",
+    _NO_LANGUAGE: "language",
+    _REPORTING_LINE: "rule",
+    _AVOID: "rule",
+    _REJECTED: "rule",
+    _EXPERIENCE_GAP: "rule",
+    _BELOW_TARGET: "skill",
+    _TOGETHER: "rule",
+    BELOW_MINIMUM: "score",
+}
+
+
+def reaches_target(learners_targets: FloatMatrix, guides_levels: FloatMatrix) -> BoolMatrix:
+    """(learner, guide): the guide is at or above the learner's target in at least one of
+    the learner's goal skills, so they can show the learner where the goal leads. True
+    for learners whose goals name no skill: there is nothing to fall short of."""
+    wanted: BoolMatrix = np.asarray(learners_targets > 0)
+    reaches = np.zeros((learners_targets.shape[0], guides_levels.shape[0]), dtype=bool)
+    for k in np.flatnonzero(wanted.any(axis=0)):
+        reaches |= wanted[:, k, None] & (guides_levels[None, :, k] >= learners_targets[:, k, None])
+    wants_nothing: BoolMatrix = ~np.any(wanted, axis=1)
+    result: BoolMatrix = reaches | wants_nothing[:, None]
+    return result
 
 
 def managers_above(person_id: str, manager_of: Mapping[str, str | None]) -> list[str]:
@@ -412,6 +471,47 @@ def _mark(codes: npt.NDArray[np.uint8], where: BoolMatrix | tuple[int, int], cod
 
 
 def _constraint_codes(
+    mode: str,
+    rows: _Profiles,
+    cols: _Profiles,
+    manager_of: Mapping[str, str | None],
+    rejected: Set[frozenset[str]],
+    together: Set[frozenset[str]],
+) -> npt.NDArray[np.uint8]:
+    codes = _person_codes(mode, rows.people, cols.people, manager_of, rejected)
+    # People who already share an open match get no second one: the match exists.
+    _mark(codes, _pairs_in(together, rows.people, cols.people), _TOGETHER)
+    if mode == "near_peer":
+        # The mode's point is a guide who just went through it: a few years ahead, not a
+        # veteran and not a beginner, whatever the rest of the score says.
+        low, high, _ = EXPERIENCE_BANDS[mode]
+        gap = cols.years[None, :] - rows.years[:, None]
+        _mark(codes, (gap < low) | (gap > high), _EXPERIENCE_GAP)
+    if mode in GUIDED_MODES:
+        # A guide below the learner's target in every goal skill cannot show them where
+        # the goal leads, however well the rest of the pair scores.
+        _mark(codes, ~reaches_target(rows.targets, cols.levels), _BELOW_TARGET)
+    return codes
+
+
+def _pairs_in(
+    pairs: Set[frozenset[str]], rows: Sequence[ParticipantOut], cols: Sequence[ParticipantOut]
+) -> BoolMatrix:
+    """(row, col): the two people form one of `pairs`, in either orientation."""
+    inside = np.zeros((len(rows), len(cols)), dtype=bool)
+    row_index = {p.id: i for i, p in enumerate(rows)}
+    col_index = {p.id: j for j, p in enumerate(cols)}
+    for pair in pairs:
+        if len(pair) != 2:
+            continue
+        a, b = sorted(pair)
+        for x, y in ((a, b), (b, a)):
+            if x in row_index and y in col_index:
+                inside[row_index[x], col_index[y]] = True
+    return inside
+
+
+def _person_codes(
     mode: str,
     rows: Sequence[ParticipantOut],
     cols: Sequence[ParticipantOut],
@@ -475,6 +575,65 @@ def _constraint_codes(
 
 # ---- the result --------------------------------------------------------------------------
 
+# Which factor a line of `explain` is evidence for, by the words each kind of line uses
+# (checked in order; the first marker found wins). Lines that are no factor's evidence
+# ("not possible: ...", auto mode's "Mode: ...") map to None.
+_EVIDENCE_MARKERS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("not possible: ", {}),
+    (" years of experience and ", {"guided": "experience_gap"}),
+    ("(similarity ", {"guided": "goal_similarity"}),
+    (" working hours shared by all members", {"group": "timezone_spread"}),
+    (" working hours overlap", {"guided": "timezone_overlap", "peer": "timezone_overlap",
+                                "reverse": "timezone_overlap"}),
+    (" hours a month and ", {"guided": "availability", "reverse": "availability"}),
+    (" prefers ", {"guided": "preference"}),
+    ("both want to grow in ", {"peer": "shared_goals"}),
+    (" and can help ", {"peer": "reciprocity"}),
+    (" has no skill at level ", {"peer": "reciprocity"}),
+    (" can teach ", {"group": "contribution"}),
+    ("every member can teach ", {"group": "contribution"}),
+    ("career stages: ", {"group": "stage_similarity"}),
+    (" department", {"group": "department_diversity"}),
+    (" career", {"peer": "stage_similarity"}),
+    (" wants to grow from ", {"guided": "skill_coverage", "reverse": "junior_expertise",
+                              "group": "gap_coverage"}),
+    (" is not ahead of ", {"guided": "skill_coverage", "reverse": "junior_expertise"}),
+    ("nobody in the group is ahead of ", {"group": "gap_coverage"}),
+    ("'s goals name no skill above", {"guided": "skill_coverage",
+                                      "reverse": "junior_expertise"}),
+)  # fmt: skip
+
+
+# Words of a line that tells against the pair: the trade-off quotes these first, the
+# decisive factor the others.
+_SHORTFALL_MARKERS = (
+    " has no skill at level ",
+    " is not ahead of ",
+    "nobody in the group is ahead of ",
+    " have little in common",
+    ", outside the ",
+    " can teach no other member",
+    "'s goals name no skill above",
+)
+
+
+def is_shortfall(line: str) -> bool:
+    """The line says what a pair lacks rather than what it has."""
+    return any(marker in line for marker in _SHORTFALL_MARKERS) or (
+        " prefers " in line and " mode" not in line
+    )
+
+
+def evidence_factor(mode: str, line: str) -> str | None:
+    """The factor a line of a suggestion's reasons is evidence for, if any."""
+    family = MODE_FAMILY.get(mode)
+    if family is None or line.startswith("Mode: "):
+        return None
+    for marker, factors in _EVIDENCE_MARKERS:
+        if marker in line:
+            return factors.get(family)
+    return None
+
 
 def _level(value: float) -> str:
     level = int(value)
@@ -483,6 +642,13 @@ def _level(value: float) -> str:
 
 def _hours(value: float) -> str:
     return f"{round(value, 2):g}"
+
+
+def _said_hours(value: float | None) -> str:
+    """What the person said, or that the figure is assumed: a manager checks it."""
+    if value is None:
+        return f"not said how many hours (taken as {_hours(planning_hours(None))})"
+    return f"{_hours(value)} hours"
 
 
 @dataclass(frozen=True)
@@ -519,8 +685,42 @@ class PairScores:
 
     def reason(self, i: int, j: int) -> str:
         """Why the pair is infeasible; "" when it is feasible."""
-        template = _REASONS[int(self.codes[i, j])]
-        return template.format(row=self.rows[i].name, col=self.cols[j].name)
+        code = int(self.codes[i, j])
+        row, col = self.rows[i], self.cols[j]
+        if code == _EXPERIENCE_GAP:
+            low, high, _ = EXPERIENCE_BANDS[self.mode]
+            gap = col.years_experience - row.years_experience
+            actual = f"{_hours(gap)} ahead" if gap >= 0 else f"{_hours(-gap)} behind"
+            return (
+                f"{col.name} has {_hours(col.years_experience)} years of experience and "
+                f"{row.name} {_hours(row.years_experience)}: a near-peer is {_hours(low)}-"
+                f"{_hours(high)} years ahead, not {actual}"
+            )
+        if code == _BELOW_TARGET:
+            return f"{col.name} is below {row.name}'s target in {self.targets_text(i)}"
+        return _REASONS[code].format(row=row.name, col=col.name)
+
+    def cause(self, i: int, j: int) -> str:
+        """The kind of rule the pair breaks (role, language, rule, skill, score); ""
+        when it is feasible."""
+        return RULE_CAUSES.get(int(self.codes[i, j]), "")
+
+    def targets_text(self, i: int) -> str:
+        """The learner's goal skills with their target levels, in words:
+        "public speaking (level 4) or writing (level 3)"."""
+        targets = self._learners.targets[i]
+        return _joined(
+            [
+                f"{skill_label(SKILLS[k])} (level {int(targets[k])})"
+                for k in np.flatnonzero(targets)
+            ],
+            "or",
+        )
+
+    @property
+    def reaches_target(self) -> BoolMatrix:
+        """(learner, guide): the guide is at the learner's target in a goal skill."""
+        return reaches_target(self._learners.targets, self._guides.levels)
 
     def explain(self, i: int, j: int) -> list[str]:
         """Concrete, checkable reasons for the pair's score, strongest evidence first."""
@@ -552,13 +752,14 @@ class PairScores:
             key=lambda k: -min(them.levels[j, k], me.targets[i, k]) + me.current[i, k],
         )
         lines = [
-            f"{guide.name} is at {_level(them.levels[j, k])} in {SKILLS[k]}, the skill "
-            f"{learner.name} wants to grow from {int(me.current[i, k])} to {int(me.targets[i, k])}"
+            f"{guide.name} is at {_level(them.levels[j, k])} in {skill_label(SKILLS[k])}, "
+            f"the skill {learner.name} wants to grow from {int(me.current[i, k])} to "
+            f"{int(me.targets[i, k])}"
             for k in helped[:3]
         ]
         missing = [SKILLS[k] for k in gaps if k not in helped]
         if missing:
-            lines.append(f"{guide.name} is not ahead of {learner.name} in {', '.join(missing)}")
+            lines.append(f"{guide.name} is not ahead of {learner.name} in {skill_list(missing)}")
         return lines
 
     def _explain_experience(self, i: int, j: int) -> str:
@@ -569,7 +770,8 @@ class PairScores:
         return (
             f"{guide.name} has {_hours(guide.years_experience)} years of experience and "
             f"{learner.name} {_hours(learner.years_experience)}: a gap of {_hours(gap)} years, "
-            f"{where} the {_hours(low)}-{_hours(high)} years that suit {self.mode} pairs"
+            f"{where} the {_hours(low)}-{_hours(high)} years that suit {MODE_LABELS[self.mode]} "
+            "pairs"
         )
 
     def _explain_similarity(self, i: int, j: int) -> str:
@@ -592,20 +794,20 @@ class PairScores:
     def _explain_availability(self, i: int, j: int) -> str:
         learner, guide = self.rows[i], self.cols[j]
         return (
-            f"{learner.name} has {_hours(learner.hours_per_month)} hours a month and "
-            f"{guide.name} {_hours(guide.hours_per_month)}; {self.mode} takes about "
-            f"{_hours(_hours_needed(self.mode))} with preparation"
+            f"{learner.name} has {_said_hours(learner.hours_per_month)} a month and "
+            f"{guide.name} {_said_hours(guide.hours_per_month)}; {MODE_LABELS[self.mode]} "
+            f"takes about {_hours(_hours_needed(self.mode))} hours with preparation"
         )
 
     def _explain_preference(self, i: int, j: int) -> list[str]:
         lines = []
         for person in (self.rows[i], self.cols[j]):
+            mode = MODE_LABELS[self.mode]
             if self.mode in person.preferred_modes:
-                lines.append(f"{person.name} prefers {self.mode} mode")
+                lines.append(f"{person.name} prefers {mode} mode")
             elif person.preferred_modes:
-                lines.append(
-                    f"{person.name} prefers {', '.join(person.preferred_modes)} to {self.mode}"
-                )
+                preferred = _joined([MODE_LABELS[m] for m in person.preferred_modes], "or")
+                lines.append(f"{person.name} prefers {preferred} to {mode}")
         return lines
 
     def _explain_peers(self, i: int, j: int) -> list[str]:
@@ -614,7 +816,7 @@ class PairScores:
         lines = []
         shared = [SKILLS[k] for k in np.flatnonzero(pa.wants[i] & pb.wants[j])]
         if shared:
-            lines.append(f"both want to grow in {', '.join(shared)}")
+            lines.append(f"both want to grow in {skill_list(shared)}")
         for teacher, t, tp, learner, lp, l_row in ((a, i, pa, b, pb, j), (b, j, pb, a, pa, i)):
             can = [
                 k
@@ -622,7 +824,8 @@ class PairScores:
                 if tp.levels[t, k] >= TEACHING_LEVEL and tp.levels[t, k] > lp.current[l_row, k]
             ]
             lines += [
-                f"{teacher.name} is at {_level(tp.levels[t, k])} in {SKILLS[k]} and can help "
+                f"{teacher.name} is at {_level(tp.levels[t, k])} in {skill_label(SKILLS[k])} and "
+                f"can help "
                 f"{learner.name}, who wants to grow it from {int(lp.current[l_row, k])} to "
                 f"{int(lp.targets[l_row, k])}"
                 for k in can[:2]
@@ -649,6 +852,7 @@ def score_pairs(
     embedder: Embedder | None = None,
     manager_of: Mapping[str, str | None] | None = None,
     rejected: Set[frozenset[str]] = frozenset(),
+    already_together: Set[frozenset[str]] = frozenset(),
     min_score: float = 0.0,
 ) -> PairScores:
     """Score every learner against every guide for `mode` (guides=None: the learners
@@ -682,7 +886,7 @@ def score_pairs(
     )
     if manager_of is None:
         manager_of = {p.id: p.manager_id for p in (*learners, *columns)}
-    codes = _constraint_codes(mode, learners, columns, manager_of, rejected)
+    codes = _constraint_codes(mode, rows, cols, manager_of, rejected, already_together)
     _mark(codes, total < min_score, BELOW_MINIMUM)
     return PairScores(
         mode=mode,
@@ -802,11 +1006,13 @@ class GroupScores:
                 if p.levels[helper, k] > p.current[i, k]:
                     lines.append(
                         f"{self.people[helper].name} is at {_level(p.levels[helper, k])} in "
-                        f"{SKILLS[k]}, which {me.name} wants to grow from "
+                        f"{skill_label(SKILLS[k])}, which {me.name} wants to grow from "
                         f"{int(p.current[i, k])} to {int(p.targets[i, k])}"
                     )
                 else:
-                    lines.append(f"nobody in the group is ahead of {me.name} in {SKILLS[k]}")
+                    lines.append(
+                        f"nobody in the group is ahead of {me.name} in {skill_label(SKILLS[k])}"
+                    )
         batch = np.asarray([list(group)], dtype=np.int64)
         silent = [
             self.people[i].name
@@ -828,7 +1034,7 @@ class GroupScores:
         )
         departments = sorted({person.department or "(no department)" for person in people})
         lines.append(
-            f"{len(departments)} department(s) among {len(people)} members: "
+            f"{_plural(len(departments), 'department')} among {len(people)} members: "
             f"{', '.join(departments)}"
             + (" (a cross-functional circle)" if self.cross_functional else "")
         )
@@ -860,6 +1066,7 @@ def score_groups(
     cross_functional: bool = False,
     manager_of: Mapping[str, str | None] | None = None,
     rejected: Set[frozenset[str]] = frozenset(),
+    already_together: Set[frozenset[str]] = frozenset(),
 ) -> GroupScores:
     """Prepare whole-group scoring for a cohort of peers. In a cross-functional circle
     department diversity gets `CROSS_FUNCTIONAL_DIVERSITY_WEIGHT` unless the program's
@@ -879,6 +1086,7 @@ def score_groups(
         reference_date=reference_date,
         manager_of=manager_of,
         rejected=rejected,
+        already_together=already_together,
     )
     department_codes = {d: k for k, d in enumerate(sorted({p.department for p in people}))}
     languages = sorted({lang for p in people for lang in p.languages})
@@ -915,14 +1123,15 @@ def _guidance_mode(person: ParticipantOut) -> tuple[Mode, str]:
         return "peer", f"no goals yet; a peer suits {stage}-career people working things through"
     if len(goals) == 1 and goals[0].horizon_weeks <= FLASH_HORIZON_WEEKS:
         return "flash", (
-            f"one goal due within {goals[0].horizon_weeks} week(s): a bounded question "
+            f"one goal due within {_plural(goals[0].horizon_weeks, 'week')}: a bounded question "
             "suits a flash session"
         )
     goal_skills = [skill for goal in goals for skill in goal.skills]
     junior_held = [skill for skill in goal_skills if skill in JUNIOR_HELD_SKILLS]
     if stage in ("senior", "executive") and 2 * len(junior_held) >= len(goal_skills):
         return "reverse", (
-            f"{stage} with goals in {', '.join(dict.fromkeys(junior_held))}, skills more common "
+            f"{stage} with goals in {skill_list(list(dict.fromkeys(junior_held)))}, skills more "
+            "common "
             "among newer colleagues: reverse mentoring"
         )
     if _TRANSITION.search(text) and longest >= LONG_HORIZON_WEEKS:
@@ -959,10 +1168,14 @@ def recommend_mode(
     preferred = [mode for mode in person.preferred_modes if mode in usable]
     if preferred and suggested not in person.preferred_modes:
         return preferred[0], [
-            f"{person.name} prefers {preferred[0]}; the guidance alone says {suggested}",
+            f"{person.name} prefers {MODE_LABELS[preferred[0]]}; the guidance alone says "
+            f"{MODE_LABELS[suggested]}",
             why,
         ]
     if suggested in usable:
         return suggested, [why]
     fallback = next(mode for mode in (*preferred, *_FALLBACK_ORDER) if mode in usable)
-    return fallback, [why, f"{suggested} is not open to {person.name} here, so {fallback}"]
+    return fallback, [
+        why,
+        f"{MODE_LABELS[suggested]} is not open to {person.name} here, so {MODE_LABELS[fallback]}",
+    ]

@@ -7,7 +7,7 @@ never returned, whatever its score, and leaving someone unmatched is always allo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -19,9 +19,6 @@ from scipy.optimize import linear_sum_assignment
 FloatMatrix = npt.NDArray[np.float64]
 BoolMatrix = npt.NDArray[np.bool_]
 
-NO_FEASIBLE_PARTNER = "no feasible partner"
-CAPACITY_EXHAUSTED = "capacity exhausted"
-BELOW_MINIMUM_SCORE = "below minimum score"
 # networkx's blossom is exact with integer weights; with floats it may lose a little
 # to rounding. Scores scaled to integers differ from the floats by at most 5e-10 each.
 _INTEGER_SCALE = 10**9
@@ -185,29 +182,6 @@ def match_peers(
     freed |= {partner[q] for q in freed}
     pairs = [pair for pair in pairs if pair[0] not in freed]
     return sorted(pairs + _blossom(weights, [*rematch, *freed], neighbours, exact_up_to))
-
-
-def unmatched_reasons(
-    feasible: BoolMatrix,
-    matched: Collection[int],
-    below_minimum: BoolMatrix | None = None,
-) -> dict[int, str]:
-    """Why each row not in `matched` is left out: nobody was feasible
-    ("no feasible partner"; "below minimum score" when some pair broke no rule but scored
-    too low), or every feasible partner was taken elsewhere ("capacity exhausted": mentor
-    slots full, peers paired, groups full)."""
-    reasons = {}
-    taken = set(matched)
-    for i in range(feasible.shape[0]):
-        if i in taken:
-            continue
-        if feasible[i].any():
-            reasons[i] = CAPACITY_EXHAUSTED
-        elif below_minimum is not None and below_minimum[i].any():
-            reasons[i] = BELOW_MINIMUM_SCORE
-        else:
-            reasons[i] = NO_FEASIBLE_PARTNER
-    return reasons
 
 
 # ---- groups ----------------------------------------------------------------------------

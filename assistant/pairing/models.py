@@ -96,6 +96,13 @@ class PairingRunCreate(BaseModel):
     weights: dict[str, float] | None = Field(
         default=None, description="factor name -> weight, overriding the defaults"
     )
+    allow_additional: bool = Field(
+        default=False,
+        description=(
+            "also suggest people who already have an open match of the run's mode as "
+            "mentee or peer (left out by default, with that reason)"
+        ),
+    )
 
     @field_validator("participant_ids")
     @classmethod
@@ -123,6 +130,9 @@ class Alternative(BaseModel):
     score: float
     factors: dict[str, float]
     reasons: list[str]
+    rationale: str = Field(
+        default="", description="why this alternative, written like the suggestion's"
+    )
 
 
 class SuggestionOut(BaseModel):
@@ -146,9 +156,22 @@ class SuggestionOut(BaseModel):
     )
 
 
+UnmatchedCause = Literal[
+    "role", "capacity", "language", "skill", "rule", "score", "already_matched", "fit"
+]
+
+
 class UnmatchedOut(BaseModel):
     participant_id: str
     reason: str
+    cause: UnmatchedCause | None = Field(
+        default=None,
+        description=(
+            "role, capacity, language, skill, rule, score (below min_score), "
+            "already_matched or fit (a mentor whose possible mentees suit others better); "
+            "null for runs stored before causes were recorded"
+        ),
+    )
 
 
 class PairingRunOut(BaseModel):

@@ -12,8 +12,8 @@ import html
 import json
 import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from langchain_core.language_models import BaseChatModel
@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from assistant.config import Settings
 from assistant.drafting.llm import DraftingFailed, build_chat_model, draft_structured
 from assistant.drafting.prompts import PromptTemplate, load_prompt
+from assistant.matching.scoring import DEFAULT_WEIGHTS, NEUTRAL, evidence_factor, is_shortfall
 
 logger = logging.getLogger("tandem.pairing.rationale")
 
@@ -31,6 +32,10 @@ MAX_REASON_LABEL = 120  # `rationale_by` holds 200 characters
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # Failures that will repeat for every suggestion of the run: stop asking the model.
 _SYSTEMIC = ("timeout", "connection failed", "HTTP 401", "HTTP 403", "HTTP 404", "HTTP 5")
+
+# A trade-off smaller than this (weight x shortfall, on the mode's weight scale) is
+# rounding, not a weakness worth a sentence.
+_NEGLIGIBLE = 1e-3
 
 MODE_WORDS = {
     "mentor": "a mentor pair",
@@ -51,16 +56,24 @@ class SuggestionFacts:
     score: float
     factors: dict[str, float]
     reasons: Sequence[str]
+    # The weights the run scored with; a stored suggestion rewritten later gets its
+    # mode's defaults.
+    weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, suggestion: dict[str, Any]) -> SuggestionFacts:
+    def of(cls, suggestion: dict[str, Any], weights: Mapping[str, float]) -> SuggestionFacts:
         return cls(
             mode=suggestion["mode"],
             members=suggestion["members"],
             score=suggestion["score"],
             factors=suggestion["factors"],
             reasons=suggestion["reasons"],
+            weights=weights,
         )
+
+    @property
+    def counted_weights(self) -> Mapping[str, float]:
+        return self.weights or DEFAULT_WEIGHTS.get(self.mode, {})
 
     @property
     def names(self) -> list[str]:
@@ -81,21 +94,57 @@ def _joined(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def factor_label(name: str) -> str:
+    return name.replace("timezone", "time zone").replace("_", " ")
+
+
 def composed_rationale(facts: SuggestionFacts) -> str:
-    """Two or three sentences from the strongest reasons and the weakest factor."""
-    evidence = [r for r in facts.reasons if not r.startswith("Mode: ")]
-    lead = f"{_joined(facts.names)}: {MODE_WORDS.get(facts.mode, facts.mode)} scoring "
-    sentences = [lead + f"{facts.score:.2f} of 1."]
-    if evidence:
-        sentences.append("; ".join(evidence[:2]).rstrip(".") + ".")
-    weak = [name for name, value in facts.factors.items() if value < 0.4]
-    if weak:
+    """Three sentences: the score, the decisive factor (the largest share of the score:
+    weight times value) with the fact behind it, and the trade-off (the largest loss:
+    weight times what the factor falls short of 1) with its fact."""
+    lead = (
+        f"{_joined(facts.names)}: {MODE_WORDS.get(facts.mode, facts.mode)} scoring "
+        f"{facts.score:.2f} of 1."
+    )
+    # Per factor, the line that shows its strength and the one that shows its shortfall.
+    evidence: dict[str, str] = {}
+    against: dict[str, str] = {}
+    for line in facts.reasons:
+        factor = evidence_factor(facts.mode, line)
+        if factor is not None:
+            (against if is_shortfall(line) else evidence).setdefault(factor, line)
+    for factor, line in against.items():
+        evidence.setdefault(factor, line)
+    weights = facts.counted_weights
+    # A factor at the neutral value with no line behind it was not judged (no embedder,
+    # say): it is neither what decided the pair nor a weakness to check.
+    counted = {
+        name: float(value)
+        for name, value in facts.factors.items()
+        if weights.get(name, 0) > 0 and (name in evidence or value != NEUTRAL)
+    }
+    lead = lead[0].upper() + lead[1:]
+    if not counted:
+        return lead
+
+    def said(name: str, lines: Mapping[str, str]) -> str:
+        line = f"{factor_label(name)} ({counted[name]:.2f})"
+        fact = lines.get(name) or evidence.get(name)
+        return f"{line}: {fact.rstrip('.')}" if fact else line
+
+    decisive = max(counted, key=lambda f: (weights[f] * counted[f], weights[f]))
+    weakest = max(counted, key=lambda f: (weights[f] * (1 - counted[f]), weights[f]))
+    sentences = [lead, f"Decided by {said(decisive, evidence)}."]
+    if weights[weakest] * (1 - counted[weakest]) <= _NEGLIGIBLE:
+        sentences.append("Trade-off: none; every factor is at its best.")
+    elif weakest == decisive:
         sentences.append(
-            f"Weakest: {weak[0].replace('_', ' ')} ({facts.factors[weak[0]]:.2f}); check it "
-            "before approving."
+            f"Trade-off: {factor_label(weakest)} also costs the most, at "
+            f"{counted[weakest]:.2f} of 1."
         )
-    text = " ".join(sentences)
-    return text[0].upper() + text[1:]
+    else:
+        sentences.append(f"Trade-off: {said(weakest, against)}.")
+    return " ".join(sentences)
 
 
 class FactorRationaleWriter:

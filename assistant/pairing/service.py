@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
@@ -25,6 +26,7 @@ from assistant.errors import InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import OPEN_STATUSES, Match, MatchMember, MemberIn
 from assistant.matching.scoring import (
     DEFAULT_WEIGHTS,
+    MODE_LABELS,
     GroupScores,
     PairScores,
     ScoreWeights,
@@ -35,14 +37,13 @@ from assistant.matching.scoring import (
 )
 from assistant.matching.service import create_match, open_mentoring_count
 from assistant.matching.solver import (
-    BELOW_MINIMUM_SCORE,
     alternatives,
     assign_mentors,
     form_groups,
     group_alternatives,
     match_peers,
-    unmatched_reasons,
 )
+from assistant.pairing import unmatched
 from assistant.pairing.models import (
     Alternative,
     DecisionIn,
@@ -57,7 +58,13 @@ from assistant.pairing.models import (
     SuggestionOut,
     UnmatchedOut,
 )
-from assistant.pairing.rationale import FactorRationaleWriter, RationaleWriter, SuggestionFacts
+from assistant.pairing.rationale import (
+    FACTORS_AUTHOR,
+    FactorRationaleWriter,
+    RationaleWriter,
+    SuggestionFacts,
+    composed_rationale,
+)
 from assistant.people.models import Participant, ParticipantOut
 from assistant.people.service import participant_out
 from assistant.programs.models import Program
@@ -164,6 +171,100 @@ def already_matched_pairs(session: Session, people: set[str]) -> set[frozenset[s
     return {frozenset(pair) for ids in by_match.values() for pair in combinations(ids, 2)}
 
 
+def open_matches_as_learner(session: Session, people: set[str]) -> dict[tuple[str, str], str]:
+    """(person, mode) -> the names of the others in the person's open matches of that
+    mode where they learn (as mentee or peer): a mentor guiding others may still want a
+    mentor, but a mentee with a mentor is not offered a second by default."""
+    rows = session.execute(
+        select(Match.id, Match.mode, MatchMember.participant_id, MatchMember.role)
+        .join(MatchMember, MatchMember.match_id == Match.id)
+        .where(
+            Match.status.in_(OPEN_STATUSES),
+            Match.id.in_(
+                select(MatchMember.match_id).where(MatchMember.participant_id.in_(people))
+            ),
+        )
+    ).all()
+    members: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for match_id, mode, pid, role in rows:
+        members[match_id].append((mode, pid, role))
+    everyone = {pid for _, _, pid, _ in rows}
+    names: dict[str, str] = {
+        pid: name
+        for pid, name in session.execute(
+            select(Participant.id, Participant.name).where(Participant.id.in_(everyone))
+        )
+    }
+    others: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for match in members.values():
+        for mode, pid, role in match:
+            if pid in people and role != "mentor":
+                others[(pid, mode)] += [names[o] for _, o, _ in match if o != pid]
+    return {key: ", ".join(sorted(set(names_))) for key, names_ in others.items()}
+
+
+def _not_in_role(person: ParticipantOut, mode: str) -> dict[str, str]:
+    """Someone the run's mode cannot pair, said as their enrolment."""
+    if mode in GUIDED_MODES and "mentor" in person.roles and "mentee" not in person.roles:
+        return unmatched.entry(
+            person, "capacity", f"{person.name} takes no mentees (mentor capacity 0)"
+        )
+    enrolled = " and ".join(f"a {role}" for role in person.roles)
+    if mode in GUIDED_MODES:
+        return unmatched.entry(
+            person,
+            "role",
+            f"{person.name} is enrolled as {enrolled}, not as a mentee: a "
+            f"{MODE_LABELS[mode]} run pairs mentees with mentors (peers are paired in "
+            "peer and group runs)",
+        )
+    return unmatched.entry(
+        person,
+        "role",
+        f"{person.name} is enrolled as {enrolled}, not as a peer: peer work is reciprocal, "
+        f"so {MODE_LABELS[mode]} runs take only people enrolled as peers",
+    )
+
+
+def _everyone_left_out(
+    cohort: list[ParticipantOut],
+    outcome: _Outcome,
+    guides: list[ParticipantOut],
+    *,
+    free_before: dict[str, int],
+    taken: dict[str, int],
+    mode: str,
+) -> list[dict[str, str]]:
+    """One entry, in cohort order, for each person in no suggestion: the reason found
+    for them as a learner, else as a mentor who got no mentee, else their enrolment.
+    Someone suggested in one role is never also listed as left out in another."""
+    suggested = {m["participant_id"] for s in outcome.suggestions for m in s["members"]}
+    found: dict[str, dict[str, str]] = {}
+    for item in outcome.unmatched:
+        found.setdefault(item["participant_id"], item)
+    for guide in guides:
+        if guide.id in suggested or guide.id in found:
+            continue
+        blocks = [
+            (scores, column)
+            for scores in outcome.guided_scores
+            for column, person in enumerate(scores.cols)
+            if person.id == guide.id
+        ]
+        found[guide.id] = unmatched.entry(
+            guide,
+            *unmatched.idle_guide(guide, blocks, free_before[guide.id], taken[guide.id]),
+        )
+    left = []
+    for person in cohort:
+        if person.id in suggested:
+            continue
+        left.append(
+            found.get(person.id) or _not_in_role(person, "mentor" if mode == "auto" else mode)
+        )
+    return left
+
+
 def _pairs(members: list[dict[str, Any]]) -> list[tuple[str, str]]:
     ids = sorted(m["participant_id"] for m in members)
     return [(a, b) for i, a in enumerate(ids) for b in ids[i + 1 :]]
@@ -208,6 +309,9 @@ class _Outcome:
     unmatched: list[dict[str, str]] = field(default_factory=list)
     objectives: dict[str, float] = field(default_factory=dict)
     remarks: list[str] = field(default_factory=list)
+    # Guided blocks' scores, to say why a mentor who got no mentee was left out.
+    guided_scores: list[PairScores] = field(default_factory=list)
+    weights: dict[str, Mapping[str, float]] = field(default_factory=dict)  # by mode
 
 
 def _guided(
@@ -222,11 +326,16 @@ def _guided(
         return outcome
     if not guides:
         outcome.unmatched = [
-            {"participant_id": p.id, "reason": "no mentor in this cohort"} for p in learners
+            unmatched.entry(
+                p, "role", "no one in this run is enrolled as a mentor with mentee places"
+            )
+            for p in learners
         ]
         return outcome
     scores = score_pairs(learners, guides, mode, **context)
     outcome.remarks += [f"{mode}: {remark}" for remark in scores.remarks]
+    outcome.guided_scores.append(scores)
+    outcome.weights[mode] = scores.weights.weights
     feasible = scores.feasible
     slots = [capacity.get(g.id, 0) for g in guides]
     pairs = assign_mentors(scores.total, feasible, slots)
@@ -250,8 +359,18 @@ def _guided(
                 ],
             }
         )
-    left = unmatched_reasons(feasible, [i for i, _ in pairs], scores.below_minimum)
-    outcome.unmatched = [{"participant_id": learners[i].id, "reason": r} for i, r in left.items()]
+    paired = {i for i, _ in pairs}
+    suggested_with: dict[int, list[str]] = defaultdict(list)
+    for i, j in pairs:
+        suggested_with[j].append(learners[i].name)
+    outcome.unmatched = [
+        unmatched.entry(
+            learners[i],
+            *unmatched.guided_learner(scores, i, slots, context["min_score"], suggested_with),
+        )
+        for i in range(len(learners))
+        if i not in paired
+    ]
     outcome.objectives[mode] = round(float(sum(scores.total[i, j] for i, j in pairs)), 4)
     return outcome
 
@@ -259,9 +378,13 @@ def _guided(
 def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
     outcome = _Outcome()
     if len(people) < 2:
-        outcome.unmatched = [{"participant_id": p.id, "reason": "no other peer"} for p in people]
+        outcome.unmatched = [
+            unmatched.entry(p, "role", "no one else in this run is enrolled as a peer")
+            for p in people
+        ]
         return outcome
     scores = score_pairs(people, None, "peer", **context)
+    outcome.weights["peer"] = scores.weights.weights
     both = scores.feasible & scores.feasible.T
     pairs = match_peers(scores.total, scores.feasible)
 
@@ -291,9 +414,12 @@ def _peers(people: list[ParticipantOut], context: dict[str, Any]) -> _Outcome:
                 ],
             }
         )
-    matched = [p for pair in pairs for p in pair]
-    left = unmatched_reasons(both, matched, scores.below_minimum)
-    outcome.unmatched = [{"participant_id": people[i].id, "reason": r} for i, r in left.items()]
+    matched = {p for pair in pairs for p in pair}
+    outcome.unmatched = [
+        unmatched.entry(people[i], *unmatched.peer(scores, i, context["min_score"]))
+        for i in range(len(people))
+        if i not in matched
+    ]
     outcome.objectives["peer"] = round(sum(mutual(i, j) for i, j in pairs), 4)
     return outcome
 
@@ -317,7 +443,11 @@ def _groups(
     outcome = _Outcome()
     if len(people) < size:
         outcome.unmatched = [
-            {"participant_id": p.id, "reason": f"fewer than {size} people for a group"}
+            unmatched.entry(
+                p,
+                "capacity",
+                f"{len(people)} peers in this run, fewer than a group of {size} needs",
+            )
             for p in people
         ]
         return outcome
@@ -328,13 +458,13 @@ def _groups(
         cross_functional=cross_functional,
         manager_of=context["manager_of"],
         rejected=context["rejected"],
+        already_together=context["already_together"],
     )
+    outcome.weights["group"] = scores.weights.weights
     pairs = scores.pairs
     grouping = form_groups(pairs.total, pairs.feasible, size, group_value=scores.total)
-    below = []
     for group, value in zip(grouping.groups, grouping.values, strict=True):
         if value < context["min_score"]:
-            below += group
             continue
         outcome.suggestions.append(
             {
@@ -347,10 +477,21 @@ def _groups(
                 ],
             }
         )
+    minimum = context["min_score"]
     outcome.unmatched = [
-        {"participant_id": people[i].id, "reason": "no group it fits (size or hard rules)"}
+        unmatched.entry(people[i], *unmatched.group_leftover(pairs, i, size, minimum))
         for i in grouping.leftovers
-    ] + [{"participant_id": people[i].id, "reason": BELOW_MINIMUM_SCORE} for i in below]
+    ] + [
+        unmatched.entry(
+            people[i],
+            "score",
+            f"the best group found for {people[i].name} scores {value:.2f}, below the "
+            f"run's minimum {minimum:g}",
+        )
+        for group, value in zip(grouping.groups, grouping.values, strict=True)
+        if value < minimum
+        for i in group
+    ]
     kept = [v for v in grouping.values if v >= context["min_score"]]
     outcome.objectives["group"] = round(sum(kept), 4)
     outcome.objectives["group_seed"] = round(grouping.seed_objective, 4)
@@ -377,12 +518,11 @@ def create_run(
     cohort = _load_cohort(session, data.participant_ids)
     guides = [p for p in cohort if "mentor" in p.roles and p.mentor_capacity > 0]
     guide_ids = {g.id for g in guides}
-    learners = [p for p in cohort if p.id not in guide_ids or {"mentee", "peer"} & set(p.roles)]
     # Learners who are also mentors stay available as guides to others; the solvers'
     # rule "not oneself" keeps them from being paired with themselves.
-    capacity = {
-        g.id: max(0, g.mentor_capacity - open_mentoring_count(session, g.id)) for g in guides
-    }
+    taken = {g.id: open_mentoring_count(session, g.id) for g in guides}
+    free_before = {g.id: max(0, g.mentor_capacity - taken[g.id]) for g in guides}
+    capacity = dict(free_before)
     manager_of: dict[str, str | None] = {
         pid: manager
         for pid, manager in session.execute(select(Participant.id, Participant.manager_id))
@@ -393,21 +533,43 @@ def create_run(
         # Profiles rarely change between runs: their vectors are stored, not recomputed.
         "embedder": None if embedder is None else CachedEmbedder(embedder, session),
         "manager_of": manager_of,
-        # Pairs that already share an open match are as unavailable as rejected ones.
-        "rejected": rejected_pairs(session, data.program_id)
-        | already_matched_pairs(session, {p.id for p in cohort}),
+        "rejected": rejected_pairs(session, data.program_id),
+        "already_together": already_matched_pairs(session, {p.id for p in cohort}),
         "min_score": data.min_score,
     }
     by_mode: dict[Mode, list[ParticipantOut]] = defaultdict(list)
     recommended: dict[str, list[str]] = {}
-    for person in learners:
+    outcome = _Outcome()
+    open_matches = open_matches_as_learner(session, {p.id for p in cohort})
+    included_again: dict[str, str] = {}
+    for person in cohort:
         if data.mode == "auto":
+            if not {"mentee", "peer"} & set(person.roles):
+                continue  # a mentor only: a guide here, or said why below
             chosen, why = recommend_mode(person)
             recommended[person.id] = why
         else:
             chosen = data.mode
+            if ("mentee" if chosen in GUIDED_MODES else "peer") not in person.roles:
+                if chosen not in GUIDED_MODES or person.id not in guide_ids:
+                    outcome.unmatched.append(_not_in_role(person, chosen))
+                continue
+        partners = open_matches.get((person.id, chosen))
+        if partners:
+            already = (
+                f"{person.name} already has an open {MODE_LABELS[chosen]} match with {partners}"
+            )
+            if not data.allow_additional:
+                outcome.unmatched.append(
+                    unmatched.entry(
+                        person,
+                        "already_matched",
+                        f"{already}; set allow_additional to suggest another",
+                    )
+                )
+                continue
+            included_again[person.id] = f"{already}; included as the run allows additional ones"
         by_mode[chosen].append(person)
-    outcome = _Outcome()
     for block, people in by_mode.items():
         context = {**context_for, "weights": _weights(block, weights)}
         if block in GUIDED_MODES:
@@ -420,15 +582,21 @@ def create_run(
         outcome.unmatched += part.unmatched
         outcome.objectives.update(part.objectives)
         outcome.remarks += part.remarks
+        outcome.guided_scores += part.guided_scores
+        outcome.weights.update(part.weights)
     for suggestion in outcome.suggestions:
+        learners_here = [
+            m["participant_id"] for m in suggestion["members"] if m["role"] != "mentor"
+        ]
         if data.mode == "auto":
-            learner = next(
-                m["participant_id"] for m in suggestion["members"] if m["role"] != "mentor"
-            )
             suggestion["reasons"] = [
-                *(f"Mode: {r}" for r in recommended.get(learner, [])),
+                *(f"Mode: {r}" for r in recommended.get(learners_here[0], [])),
                 *suggestion["reasons"],
             ]
+        suggestion["reasons"] += [included_again[p] for p in learners_here if p in included_again]
+    outcome.unmatched = _everyone_left_out(
+        cohort, outcome, guides, free_before=free_before, taken=taken, mode=data.mode
+    )
     run = PairingRun(
         program_id=data.program_id,
         mode=data.mode,
@@ -447,8 +615,16 @@ def create_run(
     ordered = sorted(outcome.suggestions, key=lambda s: -s["score"])
     composed = FactorRationaleWriter()
     for position, suggestion in enumerate(ordered):
+        mode_weights = outcome.weights[suggestion["mode"]]
         writer = rationale if rationale is not None and position < rationale_limit else composed
-        written = writer.write(SuggestionFacts.of(suggestion))
+        written = writer.write(SuggestionFacts.of(suggestion, mode_weights))
+        # Each alternative carries its own rationale, written with the run's weights, so
+        # staff read why before swapping and a swap keeps it.
+        for option in suggestion["alternatives"]:
+            option["rationale"] = composed_rationale(
+                SuggestionFacts.of({**option, "mode": suggestion["mode"]}, mode_weights)
+            )
+            option["rationale_by"] = FACTORS_AUTHOR
         session.add(
             PairingSuggestion(
                 run_id=run.id,
@@ -504,9 +680,10 @@ def decide(
     if row.status != "pending":
         raise RuleViolation(f"this suggestion was already {row.status}")
     if data.decision == "swap":
-        _swap(row, data)
+        _swap(session, run, row, data)
         action = "pairing.suggestion_swapped"
     elif data.decision == "approve":
+        _check_one_place_per_run(session, run, row, row.members)
         members = [
             MemberIn(participant_id=m["participant_id"], role=m["role"]) for m in row.members
         ]
@@ -555,9 +732,11 @@ def decide(
     return row
 
 
-def _swap(row: PairingSuggestion, data: DecisionIn) -> None:
+def _swap(session: Session, run: PairingRun, row: PairingSuggestion, data: DecisionIn) -> None:
     """Put an alternative in the suggestion's place; the replaced members become an
-    alternative in turn, so staff can swap back."""
+    alternative in turn, so staff can swap back. Refused when the alternative would
+    break a rule given the run's earlier decisions (a mentor's place an approval took,
+    a peer already approved with someone else), rather than at approval."""
     if data.alternative is None:
         raise InvalidField(("body", "alternative"), "say which alternative to swap in")
     if data.alternative >= len(row.alternatives):
@@ -566,18 +745,73 @@ def _swap(row: PairingSuggestion, data: DecisionIn) -> None:
             f"this suggestion has {len(row.alternatives)} alternatives",
         )
     chosen = row.alternatives[data.alternative]
+    before = {m["participant_id"] for m in row.members}
+    incoming = [m for m in chosen["members"] if m["participant_id"] not in before]
+    _check_mentor_places(session, incoming)
+    _check_one_place_per_run(session, run, row, incoming)
     replaced = {
         "members": row.members,
         "score": row.score,
         "factors": row.factors,
         "reasons": row.reasons,
+        "rationale": row.rationale,
+        "rationale_by": row.rationale_by,
     }
     others = [a for i, a in enumerate(row.alternatives) if i != data.alternative]
     row.members, row.score = chosen["members"], chosen["score"]
     row.factors, row.reasons = chosen["factors"], chosen["reasons"]
     row.alternatives = [replaced, *others]
-    written = FactorRationaleWriter().write(_facts(row))
-    row.rationale, row.rationale_by = written.text, written.author
+    if chosen.get("rationale"):
+        row.rationale = chosen["rationale"]
+        row.rationale_by = chosen.get("rationale_by", FACTORS_AUTHOR)
+    else:  # stored before alternatives carried their rationale
+        written = FactorRationaleWriter().write(_facts(row))
+        row.rationale, row.rationale_by = written.text, written.author
+
+
+def _check_mentor_places(session: Session, incoming: list[dict[str, Any]]) -> None:
+    """A mentor swapped in needs a free place, counting every open match they mentor in,
+    those approved earlier from this run included."""
+    for member in incoming:
+        if member["role"] != "mentor":
+            continue
+        person = session.get(Participant, member["participant_id"])
+        if person is None:
+            raise RuleViolation(f"{member.get('name') or 'this mentor'} is no longer enrolled")
+        taken = open_mentoring_count(session, person.id)
+        if taken >= person.mentor_capacity:
+            raise RuleViolation(
+                f"mentor capacity: open matches (this run's approvals included) take "
+                f"{taken} of {person.name}'s {person.mentor_capacity} places, so swapping "
+                f"{person.name} in would break it; pick another alternative"
+            )
+
+
+def _check_one_place_per_run(
+    session: Session,
+    run: PairingRun,
+    row: PairingSuggestion,
+    members: list[dict[str, Any]],
+) -> None:
+    """A mentee or peer gets one partner or group per run: after swaps two suggestions
+    may name the same person, and only the first approved keeps them."""
+    learners = {m["participant_id"] for m in members if m["role"] != "mentor"}
+    for other in _suggestions(session, run.id):
+        if other.id == row.id or other.status != "approved":
+            continue
+        for member in other.members:
+            if member["role"] != "mentor" and member["participant_id"] in learners:
+                partners = _joined_names(
+                    [m for m in other.members if m["participant_id"] != member["participant_id"]]
+                )
+                raise RuleViolation(
+                    f"one place per run: {member.get('name') or member['participant_id']} "
+                    f"is already approved with {partners} in this run"
+                )
+
+
+def _joined_names(members: list[dict[str, Any]]) -> str:
+    return ", ".join(m.get("name") or m["participant_id"] for m in members)
 
 
 def _facts(row: PairingSuggestion) -> SuggestionFacts:

@@ -14,6 +14,13 @@ from assistant.db import Base, new_id, utcnow
 from assistant.types import Identifier, MediumText, OptionalShortText, ShortText
 from assistant.vocabulary import CareerStage, Mode, ParticipantRole, Skill
 
+# What a plan or a pairing assumes for someone who has not said how much time they have.
+ASSUMED_HOURS_PER_MONTH = 2.0
+
+
+def planning_hours(hours_per_month: float | None) -> float:
+    return ASSUMED_HOURS_PER_MONTH if hours_per_month is None else hours_per_month
+
 
 class Participant(Base):
     __tablename__ = "participants"
@@ -30,7 +37,8 @@ class Participant(Base):
     years_experience: Mapped[float] = mapped_column(default=0)
     languages: Mapped[list[Any]] = mapped_column(default=list)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    hours_per_month: Mapped[float] = mapped_column(default=2)
+    # None: the person has not said; drafting assumes ASSUMED_HOURS_PER_MONTH and says so.
+    hours_per_month: Mapped[float | None] = mapped_column(default=None)
     roles: Mapped[list[Any]] = mapped_column(default=list)
     skills: Mapped[list[Any]] = mapped_column(default=list)
     goals: Mapped[list[Any]] = mapped_column(default=list)
@@ -107,7 +115,13 @@ class ParticipantFields(BaseModel):
         default_factory=lambda: ["en"], min_length=1, max_length=10
     )
     timezone: str = Field(default="UTC", max_length=64)
-    hours_per_month: float = Field(default=2, ge=0, le=160)
+    hours_per_month: float | None = Field(
+        default=None,
+        ge=0,
+        le=160,
+        description="time for development a month; unset, plans assume "
+        f"{ASSUMED_HOURS_PER_MONTH:g} hours and say so, and the chat asks",
+    )
     roles: list[ParticipantRole] = Field(min_length=1, max_length=3)
     skills: list[SkillLevel] = Field(default_factory=list, max_length=20)
     goals: list[Goal] = Field(default_factory=list, max_length=10)
