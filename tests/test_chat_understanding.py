@@ -5,7 +5,6 @@ question or a "not yet" never acts)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import pytest
@@ -115,17 +114,41 @@ def test_the_same_skill_and_target_updates_the_goal_and_keeps_one_objective(api:
     (before,) = _profile(api, sam)["goals"]
     chat = Chat(api, sam["api_key"])
 
-    first = chat.say("I want to get better at giving presentations, I have about 3 hours a month")
-    second = chat.say("I want to get better at giving presentations")
+    first = chat.say("I want to present our roadmap at the March offsite, I have 3 hours a month")
+    second = chat.say("I want to present our roadmap at the March offsite")
 
     (goal,) = _profile(api, sam)["goals"]
-    assert goal["id"] == before["id"] and goal["text"] == "Get better at giving presentations"
-    assert f"updated your goal “{before['text']}”" in first
+    assert goal["id"] == before["id"] and goal["text"] == "Present our roadmap at the March offsite"
+    assert f"updated your goal “{before['text']}” to “{goal['text']}”" in first
+    assert "is already in your profile" in second
     (plan,) = _plans_of(api, match)
     assert [o["skills"] for o in plan["objectives"]] == [["public_speaking"]]
     assert plan["version"] == 2 and "redrafted" in second
-    titles = Counter(o["title"] for o in plan["objectives"])
-    assert max(titles.values()) == 1
+
+
+def test_a_vaguer_restatement_keeps_the_goals_concrete_words(api: Api) -> None:
+    mentor = api.mentor()
+    sam = api.participant()  # "Present our team's work at the quarterly all-hands", to 4
+    match = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    (before,) = _profile(api, sam)["goals"]
+    chat = Chat(api, sam["api_key"])
+    reply = chat.say("I want to get better at giving presentations, I have about 3 hours a month")
+    (goal,) = _profile(api, sam)["goals"]
+    assert goal["text"] == before["text"] and goal["id"] == before["id"]
+    assert f"Your goal “{before['text']}” already says this" in reply
+    assert _profile(api, sam)["hours_per_month"] == 3
+    (plan,) = _plans_of(api, match)
+    assert len(plan["objectives"]) == 1
+
+
+def test_one_session_a_month_is_singular(api: Api) -> None:
+    mentor = api.mentor()
+    sam = api.participant(hours_per_month=1)
+    match = api.match("mentor", (mentor, "mentor"), (sam, "mentee"))
+    plan = api.plan(match, sam)
+    assert plan["cadence"]["sessions_per_month"] == 1
+    reply = Chat(api, sam["api_key"]).say("explain my plan")
+    assert "Rhythm: 1 session a month of" in reply
 
 
 # ---- finding 8: "that's a lot" and "what should I prepare" ---------------------------------

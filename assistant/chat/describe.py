@@ -104,7 +104,8 @@ def describe_plan(plan: PlanOut, *, quotes: bool = False) -> str:
     if plan.cadence:
         lines.append("")
         lines.append(
-            f"Rhythm: {plan.cadence.sessions_per_month} sessions a month of "
+            f"Rhythm: {plan.cadence.sessions_per_month} "
+            f"{'session' if plan.cadence.sessions_per_month == 1 else 'sessions'} a month of "
             f"{plan.cadence.minutes} minutes ({plan.cadence.format})."
         )
     if plan.citations:

@@ -348,6 +348,12 @@ def is_how_to(text: str) -> bool:
     return _HOW_TO.search(_normal(text)) is not None
 
 
+def without_skill_words(lowered: str, skill: str) -> str:
+    """The lower-cased text with the words that name `skill` cut out."""
+    pattern = dict(_SKILL_PATTERNS)[skill]
+    return pattern.sub(" ", lowered)
+
+
 def skill_in(text: str) -> str | None:
     """The skill the text names first."""
     named = skills_in(text)

@@ -8,6 +8,7 @@ client that resends the whole history gets the same answer from any replica.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -313,6 +314,8 @@ def draft(
         )
         if recorded.replaced is None:
             saved = f"I saved your goal “{goal.text}” to your profile"
+        elif recorded.kept_words:
+            saved = f"Your goal “{goal.text}” already says this, so I kept its words"
         elif recorded.replaced == goal.text:
             saved = f"Your goal “{goal.text}” is already in your profile; I kept it"
         else:
@@ -360,12 +363,31 @@ def draft(
 
 @dataclass(frozen=True)
 class RecordedGoal:
-    """The goal as saved, the text it replaced (None for a new goal) and the texts of
-    goals that had to go to make room."""
+    """The goal as saved, the text it replaced (None for a new goal), whether its own
+    words were kept because the new ones said less, and the texts of goals that had to
+    go to make room."""
 
     goal: Goal
     replaced: str | None
     dropped: list[str]
+    kept_words: bool = False
+
+
+# Words that only say "this skill, more of it": "get better at giving presentations"
+# names the skill and nothing else, so it does not replace "present our team's work
+# at the quarterly all-hands", the words the plan is built around.
+_ONLY_MORE_TEXT = (
+    "get better at in my more good improve improving learn develop grow work on be become "
+    "a an the skills skill giving give doing do"
+)
+_ONLY_MORE = frozenset(_ONLY_MORE_TEXT.split())
+
+
+def says_only_the_skill(text: str) -> bool:
+    rest = text.lower()
+    for skill in intents.skills_in(text):
+        rest = intents.without_skill_words(rest, skill)
+    return all(w in _ONLY_MORE for w in re.findall(r"[a-z'-]+", rest))
 
 
 def same_goal(goals: list[Goal], slots: PlanSlots) -> Goal | None:
@@ -388,9 +410,11 @@ def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> Rec
     assert slots.goal and slots.skill and slots.current_level and slots.target_level
     assert slots.horizon_weeks and slots.hours_per_month
     same = same_goal(me.goals, slots)
+    kept_words = same is not None and says_only_the_skill(slots.goal)
+    text = same.text if same is not None and kept_words else slots.goal
     goal = Goal(
         id=same.id if same else None,
-        text=slots.goal,
+        text=text,
         skills=[slots.skill],
         target_level=slots.target_level,
         horizon_weeks=slots.horizon_weeks,
@@ -408,5 +432,7 @@ def record_goal(caller: ChatCaller, me: ParticipantOut, slots: PlanSlots) -> Rec
             goals=goals[-MAX_GOALS:], skills=skills, hours_per_month=slots.hours_per_month
         ),
     )
-    saved = next(g for g in updated.goals if g.text == slots.goal)
-    return RecordedGoal(goal=saved, replaced=same.text if same else None, dropped=dropped)
+    saved = next(g for g in updated.goals if g.text == text)
+    return RecordedGoal(
+        goal=saved, replaced=same.text if same else None, dropped=dropped, kept_words=kept_words
+    )
