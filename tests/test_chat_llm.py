@@ -83,6 +83,22 @@ def test_the_model_searches_guidance_with_the_offered_tools(llm_chat: LLMChat) -
     assert found and {r["chunk_id"] for r in found} == cited
 
 
+def test_the_models_search_leads_with_the_practice_that_meets_the_question(
+    llm_chat: LLMChat,
+) -> None:
+    _, sam, _ = llm_chat.api.mentor_pair()
+    llm_chat.server.tool_replies += [
+        call("search_guidance", query="how to stop rushing through slides when nervous"),
+        ChatReply(content="Pause for two seconds after each key point."),
+    ]
+    completion = llm_chat.ask(sam["api_key"], "How do I stop rushing when I'm nervous?")
+    (result,) = llm_chat.tool_messages(1)
+    first = json.loads(result["content"])["results"][0]
+    assert first["kind"] == "practice"
+    assert first["text"].startswith("Rehearse a talk with a marked two-second pause")
+    assert completion["tandem"]["citations"][0]["chunk_id"] == first["chunk_id"]
+
+
 def test_tool_calls_run_with_the_callers_rights(llm_chat: LLMChat) -> None:
     api = llm_chat.api
     _, sam, match = api.mentor_pair()

@@ -1,42 +1,44 @@
 """Chat routes: the OpenAI-compatible `/v1/chat/completions` and `/v1/models`, and the
 REST conversations under `/v1/chat/conversations`.
 
-The OpenAI routes answer every error in OpenAI's shape (`{"error": {"message", "type",
-"param", "code"}}`) with the status the official client maps to its exception classes,
-so `openai`, LangChain's ChatOpenAI and chat front-ends report them clearly. They parse
-the body themselves for the same reason: a FastAPI validation error has another shape.
+The OpenAI routes answer every error in OpenAI's shape (see `openai_protocol`), so
+`openai`, LangChain's ChatOpenAI and chat front-ends report them clearly.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from assistant.auth import Principal, principal_for_key
 from assistant.chat import service
 from assistant.chat.models import (
-    Completion,
-    CompletionChoice,
-    CompletionMessage,
-    CompletionRequest,
     ConversationCreate,
     ConversationDetail,
     ConversationOut,
     ConversationUpdate,
     MessageIn,
     MessageOut,
+)
+from assistant.chat.openai_protocol import (
+    Completion,
+    CompletionChoice,
+    CompletionMessage,
+    CompletionRequest,
     ModelCard,
     ModelList,
+    ProtocolError,
     TandemExtras,
     Usage,
+    conversation_turns,
+    openai_error,
+    parse_request,
+    stream_events,
 )
 from assistant.chat.service import MODELS
 from assistant.db import transaction
@@ -46,39 +48,6 @@ from assistant.web import DB, AppServices, Caller, Services
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 CONVERSATION_HEADER = "X-Tandem-Conversation"
-STREAM_CHUNK_CHARS = 48
-ERROR_TYPES = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "not_found_error",
-    409: "conflict_error",
-    422: "invalid_request_error",
-}
-
-
-def openai_error(
-    status_code: int,
-    message: str,
-    *,
-    param: str | None = None,
-    code: str | None = None,
-) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
-    body = {
-        "error": {
-            "message": message,
-            "type": ERROR_TYPES.get(status_code, "server_error"),
-            "param": param,
-            "code": code,
-        }
-    }
-    return JSONResponse(body, status_code=status_code, headers=headers)
-
-
-class ProtocolError(Exception):
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
 
 
 def _participant(services: AppServices, request: Request) -> Principal:
@@ -118,26 +87,6 @@ def list_models(request: Request, services: Services) -> Response:
     return JSONResponse(ModelList(data=cards).model_dump())
 
 
-def _parse(raw: bytes) -> CompletionRequest:
-    try:
-        payload = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(openai_error(400, f"the body is not valid JSON: {exc}")) from None
-    except RecursionError:
-        # Nesting thousands of levels deep fits in the body limit; it is still bad input.
-        raise ProtocolError(openai_error(400, "the body is nested too deeply")) from None
-    if not isinstance(payload, dict):
-        raise ProtocolError(openai_error(400, "the body must be a JSON object"))
-    try:
-        return CompletionRequest.model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        param = ".".join(str(p) for p in first.get("loc", ()))
-        raise ProtocolError(
-            openai_error(400, f"{param}: {first.get('msg', 'invalid')}", param=param or None)
-        ) from None
-
-
 def _complete(
     services: AppServices, principal: Principal, body: CompletionRequest, header_id: str | None
 ) -> service.Exchange:
@@ -152,7 +101,7 @@ def _complete(
             )
         )
     try:
-        turns = service.conversation_turns(body, services.settings)
+        turns = conversation_turns(body, services.settings)
     except service.ChatInputError as exc:
         refused = openai_error(400, exc.message, param=exc.param, code=exc.code)
         raise ProtocolError(refused) from None
@@ -178,38 +127,6 @@ def _complete(
         raise ProtocolError(openai_error(exc.status_code, exc.message, code=code)) from None
 
 
-def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None) -> str:
-    payload = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-    return f"data: {json.dumps(payload)}\n\n"
-
-
-def _stream(completion: Completion, include_usage: bool) -> Iterator[str]:
-    """The finished reply as `chat.completion.chunk` events. The offline assistant
-    writes its reply whole, so streaming only spares the client the wait for the body."""
-    base = {
-        "id": completion.id,
-        "object": "chat.completion.chunk",
-        "created": completion.created,
-        "model": completion.model,
-        "system_fingerprint": None,
-        "conversation_id": completion.conversation_id,
-    }
-    yield _chunk(base, {"role": "assistant", "content": ""}, None)
-    text = completion.choices[0].message.content
-    for start in range(0, len(text), STREAM_CHUNK_CHARS):
-        yield _chunk(base, {"content": text[start : start + STREAM_CHUNK_CHARS]}, None)
-    final = {
-        **base,
-        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        "tandem": completion.tandem.model_dump(),
-    }
-    yield f"data: {json.dumps(final)}\n\n"
-    if include_usage:
-        usage = {**base, "choices": [], "usage": completion.usage.model_dump()}
-        yield f"data: {json.dumps(usage)}\n\n"
-    yield "data: [DONE]\n\n"
-
-
 @router.post(
     "/chat/completions",
     response_model=Completion,
@@ -226,7 +143,7 @@ async def chat_completions(request: Request) -> Response:
     services: AppServices = request.app.state.services
     try:
         principal = await run_in_threadpool(_participant, services, request)
-        body = _parse(await request.body())
+        body = parse_request(await request.body())
         done = await run_in_threadpool(
             _complete, services, principal, body, request.headers.get(CONVERSATION_HEADER)
         )
@@ -255,7 +172,7 @@ async def chat_completions(request: Request) -> Response:
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return StreamingResponse(
-            _stream(completion, include_usage),
+            stream_events(completion, include_usage),
             media_type="text/event-stream",
             headers={**headers, "Cache-Control": "no-cache"},
         )

@@ -14,6 +14,7 @@ from typing import Literal
 Intent = Literal[
     "cancel",
     "hold",
+    "no_change",
     "session_info",
     "accept",
     "log_progress",
@@ -25,6 +26,12 @@ Intent = Literal[
     "small_talk",
     "guidance",
 ]
+
+_SESSION_WORDS = r"session|meeting|1:1|one-on-one|catch-up|sync|call"
+_DAY_WORDS = (
+    r"today|tomorrow|next week|mon(day)?|tue(sday)?|wed(nesday)?|thu(rsday)?|fri(day)?"
+    r"|sat(urday)?|sun(day)?"
+)
 
 # Order is priority: "thanks, looks good, accept it" is an acceptance, not small talk;
 # "make it 6 weeks" is a revision even though it mentions a duration.
@@ -41,15 +48,23 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\blet'?s (go with|do) (it|this|that)\b",
             r"\b(i'?ll|we'?ll) take it\b",
             r"\bconfirm (it|the plan|my plan)\b",
+            r"\bworks for me\b",
+            r"\b(happy|fine|good) with (it|this|that|the plan|my plan)\b",
+            r"\block (it|this|that) in\b",
+            r"\bfinali[sz]e\b",
         ),
     ),
     (
         "log_progress",
         (
             r"\bmark\b.*\b(done|complete|completed|finished|in progress|started|blocked)\b",
-            r"\b(finished|completed|done with|did|started|starting|begun|stuck on|blocked on)"
-            r"\b.*\bmilestone\b",
-            r"\bmilestone\b.*\b(is|as)\s+(done|complete|finished|in progress|blocked)\b",
+            r"\b(finished|completed|done with|did|started|starting|begun|stuck on|blocked on"
+            r"|nailed|achieved|reached|wrapped up|knocked out|working on)\b.*\bmilestone\b",
+            r"\b(log|record|update|tick off|check off|cross off)\b.*\bmilestone\b",
+            r"\bmilestone\b.*\b(is|as|to)\s+(done|complete|finished|in progress|blocked)\b",
+            # Only ever read as a negation ("I didn't start it"), which is read-only.
+            r"\b(didn'?t|did not|haven'?t|have not|not yet)\s+(finish|complete|start|begin|do)\b"
+            r".*\bmilestone\b",
             r"\b(finished|completed|done with|started|stuck on)\s*[\"'\u201c\u2018]",
         ),
     ),
@@ -57,10 +72,21 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
         "prepare_session",
         (
             r"\b(get|make) (me|us) ready for\b",
+            r"\b(help (me|us) )?get ready\b",
+            r"\bhelp (me|us) prep(are)?\b",
             r"\bprep(are)?( me| us)? for\b.*\bwith\b",
+            rf"\bprep(are)?( me| us)? for\b.*\b({_SESSION_WORDS}|{_DAY_WORDS})\b",
             r"\bprep(are)?\b.*\b(session|meeting|1:1|one-on-one|catch-up)\b",
             r"\bagenda\b",
-            r"\bnext session\b",
+            r"\bnext (session|meeting|1:1)\b",
+            r"\bplan (my|our|the) (next )?(session|meeting|1:1)\b",
+        ),
+    ),
+    (
+        "session_info",
+        (
+            r"\b(do|have) (i|we) (have|got) (a|any) (session|meeting|1:1)s?\b",
+            r"\bis there (a|an|any) (session|meeting|agenda)\b",
         ),
     ),
     (
@@ -82,6 +108,14 @@ INTENT_PATTERNS: tuple[tuple[Intent, tuple[str, ...]], ...] = (
             r"\bfewer hours\b",
             r"\b(less|more) time\b",
             r"\bonly (have|got)\b",
+            r"\bcan only (spare|give|do|manage|find)\b",
+            # The load, in the words people use for it ("that's a lot", "too much").
+            r"\b(that'?s|it'?s|this is|that is|it is) (a lot|a bit much|too much|overwhelming)\b",
+            r"\btoo (much|heavy|intense|ambitious|demanding)\b",
+            r"\b(lighter|less intense|less demanding|less work|lower the load|ease off)\b",
+            r"\bcut (it|this|that) down\b",
+            r"\bspread (it|this|that)\b.*\bover\b",
+            r"\b(do|finish|get through) (it|this|that|the plan) (in|within|over|by)\b",
             r"\bfocus on\b",
             r"\bstart with\b",
             r"\bprioriti[sz]e\b",
@@ -147,12 +181,36 @@ _QUESTION = re.compile(
     r"|did|have|has|was|were|may)\b"
 )
 # "Can you make it shorter?" asks for something; "can I ...?" asks about something.
-_REQUEST = re.compile(r"^\s*(please|(can|could|would|will) you|i'?d like you to)\b")
+_REQUEST = re.compile(r"^\s*(please|(can|could|would|will) (you|we)|i'?d like you to)\b")
+# A message is read by its last clause: "That's a lot. Can you make it shorter?" asks for
+# a change; "Sure, should I accept it?" asks a question.
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?])\s+|\s*[,;]\s*")
 _NEGATION = re.compile(
     r"\b(not|no|never|nope|don'?t|do not|doesn'?t|does not|didn'?t|did not|haven'?t"
     r"|have not|hasn'?t|isn'?t|is not|wasn'?t|won'?t|can'?t|cannot|wouldn'?t|shouldn'?t"
     r"|yet)\b"
 )
+# A "no" aimed at the action itself ("don't make it shorter", "no need to draft the
+# agenda"), as opposed to a negation elsewhere ("I don't have time, make it lighter").
+_REFUSED = re.compile(
+    r"\b(?:don'?t|do not|no need to|never|not yet|didn'?t|did not|haven'?t|have not)\s+"
+    r"(?:\w+\s+){0,2}?(?P<verb>make|change|shorten|lengthen|revise|redraft|cut"
+    r"|touch|prep|prepare|draft|write|accept|approve|finish\w*|complet\w*|start\w*|begin"
+    r"|begun|mark|log)\b"
+)
+_REFUSED_MEANS: tuple[tuple[str, Intent], ...] = (
+    (r"accept|approve", "hold"),
+    (r"prep|prepare|draft|write", "session_info"),
+    (r"finish\w*|complet\w*|start\w*|begin|begun|mark|log", "explain"),
+    (r"make|change|shorten|lengthen|revise|redraft|cut|touch", "no_change"),
+)
+# Questions that ask for a session to be prepared: "what should I bring to my next
+# session?" wants the agenda; "how do I prepare for a first session?" wants guidance.
+_ASKS_TO_PREPARE = re.compile(
+    r"^\s*(what|how)\s+(should|do|shall|can|must|could)\s+(i|we)\s+(need to\s+|have to\s+)?"
+    r"(prepare|prep|bring|cover|discuss|get ready)\b"
+)
+_A_SPECIFIC_SESSION = re.compile(rf"\b(my|our|next|this|with|{_DAY_WORDS})\b")
 # Intents that change something: a question or a negation never triggers one.
 _CHANGES: frozenset[Intent] = frozenset({"accept", "log_progress", "prepare_session", "revise"})
 _NEGATABLE: frozenset[Intent] = frozenset({"accept", "log_progress"})
@@ -163,11 +221,16 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _last_clause(lowered: str) -> str:
+    clauses = [c for c in _CLAUSE_BREAK.split(lowered) if c.strip(" .!?")]
+    return clauses[-1] if clauses else lowered
+
+
 def is_question(text: str) -> bool:
     """A question about something ("should I accept it?", "when is my next session?"),
-    not a request phrased as one ("can you make it shorter?")."""
-    lowered = _normal(text)
-    return _REQUEST.search(lowered) is None and _QUESTION.search(lowered) is not None
+    not a request phrased as one ("can you make it shorter?"), read by the last clause."""
+    last = _last_clause(_normal(text))
+    return _REQUEST.search(last) is None and _QUESTION.search(last) is not None
 
 
 def is_negated(text: str) -> bool:
@@ -185,25 +248,37 @@ def classify(text: str) -> Intent:
     Nothing that changes a record is read from a question or a negation: "should I
     accept it?" and "I'm not ready to accept it" are `hold`, "I haven't finished the
     first milestone" and "did I finish it?" `explain`, "when is my next session?"
-    `session_info`, "why is the plan shorter?" `explain` (never a new version).
+    `session_info`, "why is the plan shorter?" `explain` (never a new version), "don't
+    make it shorter" `no_change`. A question that asks for a specific session to be
+    prepared ("what should I bring to my next session?") is a request.
     """
     lowered = _normal(text)
     question, negated = is_question(text), is_negated(text)
     for intent, patterns in _COMPILED:
         if not any(p.search(lowered) for p in patterns):
             continue
+        if intent in _CHANGES and (refused := _REFUSED.search(lowered)):
+            verb = refused.group("verb")
+            return next(means for words, means in _REFUSED_MEANS if re.fullmatch(words, verb))
         if intent == "accept" and _matches("revise", lowered) and not negated:
             return "revise"  # "looks good, but make it 6 weeks"
+        if intent == "draft_plan" and question and is_how_to(text):
+            return "guidance"  # "how can I get better at delegating?" wants practice now
+        if intent == "prepare_session" and question:
+            if _ASKS_TO_PREPARE.search(lowered):
+                return "prepare_session" if _A_SPECIFIC_SESSION.search(lowered) else "guidance"
+            return "session_info"
         if intent in _CHANGES and (question or (negated and intent in _NEGATABLE)):
             return {
                 "accept": "hold",
                 "log_progress": "explain",
-                "prepare_session": "session_info",
-                "revise": "explain"
-                if re.search(r"\b(plan|milestones?)\b", lowered)
-                else "guidance",
+                "revise": "explain" if _ABOUT_THE_PLAN.search(lowered) else "guidance",
             }[intent]
         return intent
+    if (refused := _REFUSED.search(lowered)) and re.fullmatch(
+        r"prep|prepare|draft|write", refused.group("verb")
+    ):
+        return "session_info"  # "don't prepare anything yet"
     return "guidance"
 
 
@@ -250,14 +325,39 @@ _SKILL_PATTERNS = tuple(
 )
 
 
-def skill_in(text: str) -> str | None:
+def skills_in(text: str) -> list[str]:
+    """Every skill the text names, in the order it names them."""
     lowered = text.lower()
     found: list[tuple[int, int, int, str]] = []
     for order, (slug, pattern) in enumerate(_SKILL_PATTERNS):
         hit = pattern.search(lowered)
         if hit:
             found.append((hit.start(), -len(hit.group(0)), order, slug))
-    return min(found)[3] if found else None
+    return [slug for *_, slug in sorted(found)]
+
+
+_HOW_TO = re.compile(
+    r"\bhow (do|can|should|could|would|might|to) (i|we|you|one)?\b|\bhow to\b"
+    r"|\bwhat (can|should|could) (i|we) do\b|\b(any )?(tips|advice|ideas) (for|on|about)\b"
+    r"|\bways? to\b|\bhelp me (stop|not|be|deal|handle|manage|cope|get over)\b"
+)
+
+
+def is_how_to(text: str) -> bool:
+    """A question asking how to do or fix something ("how do I stop rushing?")."""
+    return _HOW_TO.search(_normal(text)) is not None
+
+
+def without_skill_words(lowered: str, skill: str) -> str:
+    """The lower-cased text with the words that name `skill` cut out."""
+    pattern = dict(_SKILL_PATTERNS)[skill]
+    return pattern.sub(" ", lowered)
+
+
+def skill_in(text: str) -> str | None:
+    """The skill the text names first."""
+    named = skills_in(text)
+    return named[0] if named else None
 
 
 # ---- numbers, durations, hours, levels ---------------------------------------------
@@ -320,10 +420,38 @@ def bare_number(text: str) -> float | None:
     return float(found.group(1)) if found else None
 
 
+# The level words a person uses about themselves ("I'm a beginner") or a target ("reach
+# advanced"); the vaguer ones ("never", "strong") are read only as answers to a question.
+_SAID_LEVEL = (
+    r"(?:level\s*)?(?P<level>[1-5](?!\s*(?:h\b|hours?|hrs?|weeks?|months?|years?))"
+    r"|beginner|novice|intermediate|practitioner|competent|advanced|proficient|expert)\b"
+)
+_CURRENT_LEVEL = re.compile(
+    r"\b(?:i'?m|i am|currently|right now i'?m|today i'?m)\s+(?:at\s+)?(?:an?\s+)?(?:about\s+)?"
+    + _SAID_LEVEL
+)
+_TARGET_LEVEL = re.compile(
+    r"\b(?:reach|get to|become|to be|aim for|up to)\s+(?:an?\s+)?(?:level\s+)?" + _SAID_LEVEL
+)
+
+
+def _level_said(word: str) -> int:
+    return int(word) if word.isdigit() else dict(LEVEL_WORDS)[word]
+
+
 def levels_in(text: str) -> tuple[int | None, int | None]:
-    """(current, target) when the text names both ("from 2 to 4"), else (None, None)."""
-    found = _LEVEL_RANGE.search(text.lower())
-    return (int(found.group(1)), int(found.group(2))) if found else (None, None)
+    """(current, target) as far as the text says them: "from 2 to 4", "I'm a beginner and
+    want to reach advanced", "I'm at level 3"; None for what it does not say."""
+    lowered = text.lower()
+    found = _LEVEL_RANGE.search(lowered)
+    if found:
+        return int(found.group(1)), int(found.group(2))
+    current = _CURRENT_LEVEL.search(lowered)
+    target = _TARGET_LEVEL.search(lowered)
+    return (
+        _level_said(current.group("level")) if current else None,
+        _level_said(target.group("level")) if target else None,
+    )
 
 
 def level_in(text: str) -> int | None:
@@ -346,7 +474,7 @@ _LEADING = re.compile(
     r"(?:(?:can|could|would) you\s+)?(?:please\s+)?"
     r"(?:(?:help me|draft (?:me )?a plan|make (?:me )?a plan|i want a plan|i need a plan)"
     r"\s*(?:to|for|so i can|so that i can)?\s*)?"
-    r"(?:i(?: really)? (?:want|would like|'d like|hope|need|wish|plan) to\s+"
+    r"(?:i(?: really)?(?: want| would like|'d like| hope| need| wish| plan) to\s+"
     r"|my goal is(?: to)?\s+|the goal is(?: to)?\s+|i'?m (?:trying|hoping|aiming) to\s+)?",
     re.IGNORECASE,
 )
@@ -364,19 +492,67 @@ _PLAN_WORDS = frozenset(_PLAN_WORDS_TEXT.split())
 MAX_GOAL_CHARS = 300
 
 
+# What a first message says besides the goal: the time it has, the horizon and the
+# levels. These are slots, read on their own, and are cut from the goal's words so
+# neither the profile goal nor a milestone drafted from it carries "3 hours a month".
+_SLOT_PHRASES = (
+    re.compile(
+        r"\b(?:about|around|roughly|maybe|up to|at most)?\s*" + _HOURS.pattern,
+    ),
+    re.compile(
+        r"\b(?:in|within|over|by|during|for)\s+(?:the\s+)?(?:next\s+)?"
+        + _HORIZON.pattern.removeprefix(r"\b")
+    ),
+    re.compile(r"\b(?:by|in|within)\s+(?:the\s+end\s+of\s+)?(?:next|this)\s+quarter\b"),
+    _LEVEL_RANGE,
+)
+# Words left in a clause once its slot phrase is cut ("I have about", "I'm a beginner and
+# want to reach advanced"): such a clause said nothing about the goal itself.
+_FILLER_TEXT = (
+    "i i'm im i've ive have got has can could give spare find manage do it about around "
+    "roughly maybe up to at most and want would like to reach get be become aim for level "
+    "currently right now today a an the so but also only my time per each every month "
+    "week hours hour am"
+)
+_FILLER = frozenset(_FILLER_TEXT.split()) | {word for word, _ in LEVEL_WORDS}
+_CLAUSE = re.compile(r"\s*[,;.!?]+\s*|\s+-\s+")
+
+
+def _said_something(clause: str) -> bool:
+    words = re.findall(r"[a-z0-9'-]+", clause.lower())
+    return any(w not in _FILLER and not w.isdigit() for w in words)
+
+
 def goal_text(text: str) -> str | None:
-    """The goal a plan request states, in the person's words ("I want to become a tech
-    lead in a year, where do I start?" -> "Become a tech lead in a year"); None when the
-    message only asks for a plan without saying what for."""
+    """The goal a plan request states, in the person's words and without the slots said
+    with it ("I want to become a tech lead in a year, where do I start?" -> "Become a
+    tech lead"); None when the message only asks for a plan without saying what for."""
     sentence = " ".join(text.split())
     sentence = _TRAILING.sub("", sentence)
     sentence = _LEADING.sub("", sentence).strip(" ,.;:!?-")
+    for phrase in _SLOT_PHRASES:
+        sentence = _cut(phrase, sentence)
+    clauses = [c.strip() for c in _CLAUSE.split(sentence) if _said_something(c)]
+    sentence = ", ".join(clauses)
     words = re.findall(r"[a-z'-]+", sentence.lower())
     meaningful = [w for w in words if w not in _PLAN_WORDS]
     if len(meaningful) < 2 and skill_in(sentence) is None:
         return None
-    sentence = sentence[:MAX_GOAL_CHARS].rstrip()
+    sentence = " ".join(sentence.split())[:MAX_GOAL_CHARS].rstrip(" ,")
     return sentence[0].upper() + sentence[1:] if sentence else None
+
+
+def _cut(phrase: re.Pattern[str], sentence: str) -> str:
+    """The sentence without what `phrase` matches, matched case-insensitively and cut
+    from the original, so the rest keeps the person's capitals."""
+    lowered = sentence.lower()
+    kept: list[str] = []
+    start = 0
+    for found in phrase.finditer(lowered):
+        kept.append(sentence[start : found.start()])
+        start = found.end()
+    kept.append(sentence[start:])
+    return " ".join(part.strip() for part in kept if part.strip())
 
 
 # ---- milestones and sessions -------------------------------------------------------

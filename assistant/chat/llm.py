@@ -16,7 +16,6 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -26,37 +25,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.auth import Principal
-from assistant.chat import intents
-from assistant.chat.assistant import (
-    Reply,
-    Turn,
-    citation_of,
-    content_words,
-    drafted_plan,
-    excerpt,
-    revised_plan,
-)
-from assistant.drafting.service import AgendaRejected, draft_agenda
+from assistant.chat import commands, intents
+from assistant.chat.caller import ChatCaller
+from assistant.chat.quotes import citation_of
+from assistant.chat.turns import Reply, Turn
+from assistant.drafting.service import AgendaRejected
 from assistant.errors import DomainError
 from assistant.llm.prompts import PromptTemplate, load_prompt
 from assistant.llm.structured import failure_reason
-from assistant.matching.models import WORKING_STATUSES
-from assistant.matching.service import list_matches, match_out
-from assistant.people.service import get_participant, participant_out
-from assistant.plans.models import Plan, PlanOut, ProgressIn
-from assistant.plans.service import (
-    accept_plan,
-    log_progress,
-    plan_out,
-    visible_plan,
-)
-from assistant.sessions.service import list_sessions, search_notes
+from assistant.plans.models import Plan, PlanOut
+from assistant.plans.service import plan_out
+from assistant.sessions.service import list_sessions
 from assistant.web import AppServices
 
 logger = logging.getLogger("tandem.chat.llm")
 
 MAX_TOOL_ROUNDS = 5
 TOOL_RESULT_CHARS = 6000
+SEARCH_QUOTE_CHARS = 600
 
 
 class ModelFailed(Exception):
@@ -67,65 +53,8 @@ class ModelFailed(Exception):
         self.reason = reason
 
 
-def _function(name: str, description: str, properties: dict[str, Any], required: list[str]) -> Any:
-    return {
-        "type": "function",
-        "function": {
-            "name": name,
-            "description": description,
-            "parameters": {
-                "type": "object",
-                "properties": properties,
-                "required": required,
-                "additionalProperties": False,
-            },
-        },
-    }
-
-
-_TEXT = {"type": "string"}
-TOOLS = [
-    _function(
-        "search_guidance",
-        "Search the mentoring guidance and the session notes the user may read.",
-        {"query": _TEXT},
-        ["query"],
-    ),
-    _function(
-        "draft_plan",
-        "Draft the user's development plan in one of their matches from their profile goals.",
-        {"match_id": _TEXT, "focus": _TEXT},
-        ["match_id"],
-    ),
-    _function(
-        "revise_plan",
-        "Redraft a plan with an instruction such as 'finish in 6 weeks', 'I only have 2 "
-        "hours a month' or 'focus on delegation first'.",
-        {"plan_id": _TEXT, "instruction": _TEXT},
-        ["plan_id", "instruction"],
-    ),
-    _function(
-        "accept_plan", "Accept the newest version of a plan.", {"plan_id": _TEXT}, ["plan_id"]
-    ),
-    _function(
-        "log_progress",
-        "Record a milestone's new status.",
-        {
-            "plan_id": _TEXT,
-            "milestone_id": _TEXT,
-            "status": {"type": "string", "enum": ["in_progress", "done", "blocked", "dropped"]},
-            "note": _TEXT,
-        },
-        ["plan_id", "milestone_id", "status"],
-    ),
-    _function(
-        "draft_agenda",
-        "Draft and store the agenda of an upcoming session.",
-        {"session_id": _TEXT, "focus": _TEXT},
-        ["session_id"],
-    ),
-]
-TOOL_NAMES = tuple(t["function"]["name"] for t in TOOLS)
+TOOL_NAMES = tuple(commands.COMMANDS)
+TOOLS = [commands.tool_schema(name) for name in TOOL_NAMES]
 # A tool that changes something runs only when the user's latest message asks for that
 # kind of change (read by the offline intent rules) or consents outright ("yes, do it").
 CHANGE_NEEDS: dict[str, frozenset[str]] = {
@@ -162,13 +91,12 @@ def _plan_brief(plan: PlanOut) -> dict[str, Any]:
 
 
 class ToolBox:
-    """The tools, run as the caller. Each answers a JSON-able result; refusals and rule
-    violations are results too (the model tells the user), never exceptions."""
+    """The model's tools: each call is validated into a command and run as the caller.
+    Each answers a JSON-able result; refusals and rule violations are results too (the
+    model tells the user), never exceptions."""
 
-    def __init__(self, db: Session, *, actor: Principal, services: AppServices, request: str):
-        self.db = db
-        self.actor = actor
-        self.services = services
+    def __init__(self, caller: ChatCaller, *, request: str) -> None:
+        self.caller = caller
         self.request = request
         self.actions: list[dict[str, Any]] = []
         self.citations: list[dict[str, Any]] = []
@@ -176,22 +104,21 @@ class ToolBox:
     def context(self) -> dict[str, Any]:
         """What the model may know to pick ids: the caller's profile, matches, own plans
         and upcoming sessions, read with the caller's rights."""
-        me = participant_out(get_participant(self.db, self.actor.id))
-        now = self.services.clock.now()
-        matches = [
-            m for m in list_matches(self.db, actor=self.actor) if m.status in WORKING_STATUSES
-        ]
+        caller = self.caller
+        me = caller.me()
+        now = caller.services.clock.now()
+        matches = caller.working_matches()
         plans = [
-            _plan_brief(plan_out(self.db, plan))
+            _plan_brief(plan_out(caller.db, plan))
             for match in matches
-            for plan in self.db.scalars(
-                select(Plan).where(Plan.match_id == match.id, Plan.owner_id == self.actor.id)
+            for plan in caller.db.scalars(
+                select(Plan).where(Plan.match_id == match.id, Plan.owner_id == caller.actor.id)
             )
         ]
         sessions = [
             {"session_id": s.id, "match_id": s.match_id, "scheduled_at": s.scheduled_at}
             for match in matches
-            for s in list_sessions(self.db, actor=self.actor, match_id=match.id)
+            for s in list_sessions(caller.db, actor=caller.actor, match_id=match.id)
             if s.status == "scheduled" and s.scheduled_at >= now
         ]
         return {
@@ -207,9 +134,7 @@ class ToolBox:
                 {
                     "match_id": m.id,
                     "mode": m.mode,
-                    "members": [
-                        {"name": x.name, "role": x.role} for x in match_out(self.db, m).members
-                    ],
+                    "members": [{"name": x.name, "role": x.role} for x in m.members],
                 }
                 for m in matches
             ],
@@ -217,34 +142,32 @@ class ToolBox:
             "upcoming_sessions": sessions,
         }
 
-    def run(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
-        tools: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "search_guidance": self._search_guidance,
-            "draft_plan": self._draft_plan,
-            "revise_plan": self._revise_plan,
-            "accept_plan": self._accept_plan,
-            "log_progress": self._log_progress,
-            "draft_agenda": self._draft_agenda,
-        }
-        tool = tools.get(name)
-        if tool is None:
-            return {"error": f"there is no tool named {name!r}"}
-        needs = CHANGE_NEEDS.get(name)
+    def _consents(self) -> bool:
         # "Yes" consents to what was offered; "OK, but don't accept it yet" and a question
         # that starts "Sure, ..." do not.
-        consents = (
+        return (
             _CONSENT.match(self.request) is not None
             and not intents.is_negated(self.request)
             and not intents.is_question(self.request)
         )
-        if needs is not None and not (intents.classify(self.request) in needs or consents):
+
+    def run(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        command_type = commands.COMMANDS.get(name)
+        if command_type is None:
+            return {"error": f"there is no tool named {name!r}"}
+        needs = CHANGE_NEEDS.get(name)
+        if needs is not None and not (intents.classify(self.request) in needs or self._consents()):
             return {
                 "error": "refused: the user's latest message does not ask for this change; "
                 "offer it and let them confirm"
             }
-        savepoint = self.db.begin_nested()
         try:
-            result = tool(args)
+            command = command_type.model_validate(args)
+        except ValidationError as exc:
+            return {"error": f"invalid arguments for {name}: {exc}"[:500]}
+        savepoint = self.caller.db.begin_nested()
+        try:
+            result = self._run(command)
             savepoint.commit()
             return result
         except DomainError as exc:
@@ -253,122 +176,78 @@ class ToolBox:
         except AgendaRejected as exc:
             savepoint.rollback()
             return {"error": f"no usable agenda could be drafted: {exc}"[:500]}
-        except (ValidationError, KeyError, TypeError, ValueError) as exc:
+        except (ValidationError, ValueError) as exc:
             savepoint.rollback()
             return {"error": f"invalid arguments for {name}: {exc}"[:500]}
 
-    # -- the tools -------------------------------------------------------------------------
+    def _run(self, command: commands.Command) -> dict[str, Any]:
+        caller = self.caller
+        if isinstance(command, commands.SearchGuidance):
+            return self._search(command)
+        if isinstance(command, commands.DraftPlan):
+            return self._record(commands.draft_plan(caller, command))
+        if isinstance(command, commands.RevisePlan):
+            return self._record(commands.revise_plan(caller, command))
+        if isinstance(command, commands.AcceptPlan):
+            return self._record(commands.accept_plan(caller, command))
+        if isinstance(command, commands.LogProgress):
+            logged = commands.log_progress(caller, command)
+            self.actions.append(logged.action)
+            return logged.value.model_dump(mode="json")
+        if isinstance(command, commands.DraftAgenda):
+            drafted = commands.draft_agenda(caller, command)
+            self.actions.append(drafted.action)
+            agenda = drafted.value
+            return {
+                "session_id": agenda.session_id,
+                "total_minutes": agenda.total_minutes,
+                "items": [
+                    {"title": i.title, "minutes": i.minutes, "detail": i.detail}
+                    for i in agenda.items
+                ],
+                "prep": [p.task for p in agenda.prep],
+            }
+        raise AssertionError(f"no runner for {type(command).__name__}")
 
-    def _search_guidance(self, args: dict[str, Any]) -> dict[str, Any]:
-        query = str(args["query"])[:1000]
-        wanted = content_words(query)
+    def _record(self, done: commands.Done[PlanOut]) -> dict[str, Any]:
+        self.actions.append(done.action)
+        return _plan_brief(done.value)
+
+    def _search(self, command: commands.SearchGuidance) -> dict[str, Any]:
         try:
-            found = [
-                *self.services.knowledge.search(query, k=4),
-                *search_notes(self.db, self.services.notes_index, self.actor, query, k=2),
-            ]
-        except Exception:
-            logger.warning("chat search unavailable", exc_info=True)
+            found = commands.search_guidance(
+                self.caller, command, guidance_k=4, quote_chars=SEARCH_QUOTE_CHARS
+            )
+        except commands.SearchUnavailable:
             return {"error": "the guidance search is unavailable right now"}
-        results = []
-        for result in found:
-            if not wanted & content_words(f"{result.title} {result.text}"):
-                continue
-            quote = excerpt(result.text, query, limit=600)
-            citation = citation_of(result, len(self.citations) + 1, quote)
-            if all(c["chunk_id"] != result.chunk_id for c in self.citations):
-                self.citations.append(citation)
+        results: list[dict[str, Any]] = []
+        for practice in found.practice:
+            line = practice.line
+            self._cite(line.chunk_id, practice.citation(len(self.citations) + 1))
+            results.append(
+                {
+                    "chunk_id": line.chunk_id,
+                    "kind": "practice",
+                    "title": f"{line.title}: {practice.where}",
+                    "text": line.text,
+                }
+            )
+        for hit in found.quotes:
+            result = hit.result
+            self._cite(result.chunk_id, citation_of(result, len(self.citations) + 1, hit.quote))
             results.append(
                 {
                     "chunk_id": result.chunk_id,
                     "kind": result.kind,
                     "title": result.title,
-                    "text": quote,
+                    "text": hit.quote,
                 }
             )
         return {"results": results}
 
-    def _draft_plan(self, args: dict[str, Any]) -> dict[str, Any]:
-        out = drafted_plan(
-            self.db,
-            self.actor,
-            self.services,
-            match_id=str(args["match_id"]),
-            focus=str(args.get("focus") or ""),
-        )
-        self.actions.append({"type": "plan_drafted", "plan_id": out.id, "version": out.version})
-        return _plan_brief(out)
-
-    def _revise_plan(self, args: dict[str, Any]) -> dict[str, Any]:
-        out = revised_plan(
-            self.db,
-            self.actor,
-            self.services,
-            plan_id=str(args["plan_id"]),
-            instruction=str(args["instruction"]),
-        )
-        self.actions.append(
-            {
-                "type": "plan_revised",
-                "plan_id": out.id,
-                "version": out.version,
-                "instruction": out.instruction,
-            }
-        )
-        return _plan_brief(out)
-
-    def _accept_plan(self, args: dict[str, Any]) -> dict[str, Any]:
-        out = plan_out(
-            self.db, accept_plan(self.db, actor=self.actor, plan_id=str(args["plan_id"]))
-        )
-        self.actions.append({"type": "plan_accepted", "plan_id": out.id, "version": out.version})
-        return _plan_brief(out)
-
-    def _log_progress(self, args: dict[str, Any]) -> dict[str, Any]:
-        plan_id = str(args["plan_id"])
-        visible_plan(self.db, self.actor, plan_id)
-        data = ProgressIn.model_validate(
-            {
-                "milestone_id": args["milestone_id"],
-                "status": args["status"],
-                "note": str(args.get("note") or "Logged in chat")[:2000],
-            }
-        )
-        progress = log_progress(self.db, actor=self.actor, plan_id=plan_id, data=data)
-        self.actions.append(
-            {
-                "type": "progress_logged",
-                "plan_id": plan_id,
-                "milestone_id": progress.milestone_id,
-                "progress_id": progress.id,
-                "status": progress.status,
-            }
-        )
-        return progress.model_dump(mode="json")
-
-    def _draft_agenda(self, args: dict[str, Any]) -> dict[str, Any]:
-        agenda = draft_agenda(
-            self.db,
-            actor=self.actor,
-            session_id=str(args["session_id"]),
-            drafter=self.services.agenda_drafter,
-            knowledge=self.services.knowledge,
-            notes_index=self.services.notes_index,
-            library=self.services.playbooks,
-            now=self.services.clock.now(),
-            focus=str(args.get("focus") or "")[:2000],
-        )
-        self.actions.append(
-            {"type": "agenda_drafted", "session_id": agenda.session_id, "match_id": agenda.match_id}
-        )
-        return {
-            "session_id": agenda.session_id,
-            "total_minutes": agenda.total_minutes,
-            "items": [
-                {"title": i.title, "minutes": i.minutes, "detail": i.detail} for i in agenda.items
-            ],
-            "prep": [p.task for p in agenda.prep],
-        }
+    def _cite(self, chunk_id: str, citation: dict[str, Any]) -> None:
+        if all(c["chunk_id"] != chunk_id for c in self.citations):
+            self.citations.append(citation)
 
 
 def describe_change(action: dict[str, Any]) -> str:
@@ -408,9 +287,8 @@ class LLMAssistant:
         self.prompt = prompt or load_prompt("chat")
 
     def reply(self, history: list[Turn]) -> Reply:
-        tools = ToolBox(
-            self.db, actor=self.actor, services=self.services, request=history[-1].content
-        )
+        caller = ChatCaller(db=self.db, actor=self.actor, services=self.services)
+        tools = ToolBox(caller, request=history[-1].content)
         messages: list[BaseMessage] = self.prompt.render(
             today=self.services.clock.today().isoformat(),
             caller=html.escape(self.actor.name, quote=False),

@@ -1,4 +1,5 @@
-"""Conversations and their messages: tables, REST schemas, and the OpenAI protocol shapes."""
+"""Conversations and their messages: tables and REST schemas (the OpenAI protocol's
+shapes are in `openai_protocol`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base, new_id, utcnow
-from assistant.types import Identifier, OptionalShortText
+from assistant.types import OptionalShortText
 
 StoredRole = Literal["user", "assistant"]
 
@@ -90,94 +91,3 @@ class ConversationOut(BaseModel):
 
 class ConversationDetail(ConversationOut):
     messages: list[MessageOut]
-
-
-# ---- OpenAI chat-completions protocol ----------------------------------------------
-# Only what Tandem reads is declared; other fields clients send (temperature, top_p,
-# ...) are accepted and ignored, as many OpenAI-compatible servers do.
-
-
-class ContentPart(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
-
-
-class ProtocolMessage(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    role: str
-    content: str | list[ContentPart] | None = None
-    name: str | None = None
-
-
-class StreamOptions(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    include_usage: bool = False
-
-
-class CompletionRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    model: str
-    messages: list[ProtocolMessage]
-    stream: bool = False
-    stream_options: StreamOptions | None = None
-    n: int | None = None
-    user: str | None = Field(default=None, max_length=256)
-    conversation_id: Identifier | None = Field(
-        default=None,
-        description="Tandem extension: store the exchange in this conversation",
-    )
-
-
-class Usage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-class CompletionMessage(BaseModel):
-    role: Literal["assistant"] = "assistant"
-    content: str
-    refusal: None = None
-
-
-class CompletionChoice(BaseModel):
-    index: int = 0
-    message: CompletionMessage
-    finish_reason: Literal["stop"] = "stop"
-    logprobs: None = None
-
-
-class TandemExtras(BaseModel):
-    """Tandem's additions to a completion: where it was stored and what it changed."""
-
-    conversation_id: str
-    intent: str
-    assistant: str
-    actions: list[dict[str, Any]]
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-
-
-class Completion(BaseModel):
-    id: str
-    object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
-    choices: list[CompletionChoice]
-    usage: Usage
-    system_fingerprint: str | None = None
-    conversation_id: str
-    tandem: TandemExtras
-
-
-class ModelCard(BaseModel):
-    id: str
-    object: Literal["model"] = "model"
-    created: int
-    owned_by: str = "tandem"
-    description: str = ""
-
-
-class ModelList(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelCard]

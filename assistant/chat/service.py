@@ -14,12 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assistant.auth import Principal
-from assistant.chat.assistant import OfflineAssistant, Reply, Turn
 from assistant.chat.llm import LLMAssistant, ModelFailed
 from assistant.chat.models import (
     ChatMessage,
-    CompletionRequest,
-    ContentPart,
     Conversation,
     ConversationCreate,
     ConversationDetail,
@@ -27,6 +24,8 @@ from assistant.chat.models import (
     ConversationUpdate,
     MessageOut,
 )
+from assistant.chat.offline import OfflineAssistant
+from assistant.chat.turns import Assistant, Reply, Turn
 from assistant.config import Settings
 from assistant.errors import DomainError, NotAllowed, NotFound
 from assistant.web import AppServices
@@ -46,7 +45,6 @@ CLIENT_HISTORY = "client history (not written by Tandem)"
 # Conversations checked when a stateless client resends a history without naming its
 # conversation: enough for anyone's recent chats, cheap to compare.
 CONTINUATION_CANDIDATES = 20
-SUPPORTED_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -243,68 +241,21 @@ def _append(
 # ---- what a request may carry ----------------------------------------------------------
 
 
-def _text_of(content: str | list[ContentPart] | None, param: str) -> str:
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    parts: list[str] = []
-    for index, part in enumerate(content):
-        if part.type != "text" or part.text is None:
-            raise ChatInputError(
-                f"content part of type {part.type!r} is not supported; send text",
-                param=f"{param}.{index}.type",
-                code="unsupported_content",
-            )
-        parts.append(part.text)
-    return "\n".join(parts)
-
-
-def conversation_turns(request: CompletionRequest, settings: Settings) -> list[Turn]:
-    """The request's user and assistant messages, checked against the chat limits. System
-    and developer messages are accepted and not read: the offline assistant takes no
-    instructions from a client, only requests from its user."""
-    if not request.messages:
-        raise ChatInputError("messages must contain at least one message", param="messages")
-    if len(request.messages) > settings.chat_max_messages:
+def check_message_text(
+    text: str, settings: Settings, *, param: str, name: str, required: bool = True
+) -> None:
+    """The limits every message a user sends or a client resends is held to; `name` is
+    how the refusal names the message ("message 3", "the message")."""
+    if required and not text.strip():
+        raise ChatInputError(f"{name} is empty", param=param)
+    if "\x00" in text:
+        raise ChatInputError("content must not contain NUL characters", param=param)
+    if len(text) > settings.chat_max_message_chars:
         raise ChatInputError(
-            f"too many messages: {len(request.messages)}, the limit is "
-            f"{settings.chat_max_messages}; drop older ones",
-            param="messages",
-            code="too_many_messages",
+            f"{name} has {len(text)} characters; the limit is {settings.chat_max_message_chars}",
+            param=param,
+            code="string_above_max_length",
         )
-    if request.n not in (None, 1):
-        raise ChatInputError("only n=1 is supported", param="n")
-    turns: list[Turn] = []
-    for index, message in enumerate(request.messages):
-        param = f"messages.{index}"
-        if message.role not in SUPPORTED_ROLES:
-            raise ChatInputError(
-                f"role {message.role!r} is not supported; use system, user, assistant or tool",
-                param=f"{param}.role",
-                code="unsupported_role",
-            )
-        if message.role in ("tool", "function"):
-            continue  # a client's own tool results: nothing for the assistant to read
-        text = _text_of(message.content, f"{param}.content")
-        if "\x00" in text:
-            raise ChatInputError("content must not contain NUL characters", param=param)
-        if len(text) > settings.chat_max_message_chars:
-            raise ChatInputError(
-                f"message {index} has {len(text)} characters; the limit is "
-                f"{settings.chat_max_message_chars}",
-                param=f"{param}.content",
-                code="string_above_max_length",
-            )
-        if message.role == "user" and not text.strip():
-            raise ChatInputError(f"message {index} is empty", param=f"{param}.content")
-        if message.role in ("user", "assistant"):
-            turns.append(Turn(role=message.role, content=text))  # type: ignore[arg-type]
-    if not any(t.role == "user" for t in turns):
-        raise ChatInputError("messages must include a user message", param="messages")
-    if turns[-1].role != "user":
-        raise ChatInputError("the last message must be the user's", param="messages")
-    return turns
 
 
 def trim_history(turns: list[Turn], *, max_messages: int, max_chars: int) -> list[Turn]:
@@ -348,15 +299,16 @@ def _answer(
     )
     fallback = ""
     if model == "tandem" and services.chat_model is not None and settings.llm_model:
+        model_assistant: Assistant = LLMAssistant(
+            db,
+            actor=actor,
+            services=services,
+            chat_model=services.chat_model,
+            model_name=settings.llm_model,
+        )
         savepoint = db.begin_nested()
         try:
-            reply = LLMAssistant(
-                db,
-                actor=actor,
-                services=services,
-                chat_model=services.chat_model,
-                model_name=settings.llm_model,
-            ).reply(considered)
+            reply = model_assistant.reply(considered)
             savepoint.commit()
             return reply
         except ModelFailed as failure:
@@ -367,12 +319,13 @@ def _answer(
             logger.warning(
                 "chat model failed; answering offline", extra={"fields": {"reason": fallback}}
             )
+    offline: Assistant = OfflineAssistant(db, actor=actor, services=services)
     # A savepoint: when a rule refuses a change half-way (a goal saved, then the plan
     # refused), the change is undone whole and the reply says why; the exchange itself
     # is still stored.
     savepoint = db.begin_nested()
     try:
-        reply = OfflineAssistant(db, actor=actor, services=services).reply(considered)
+        reply = offline.reply(considered)
         savepoint.commit()
     except DomainError as exc:
         savepoint.rollback()
@@ -443,18 +396,7 @@ def post_message(
     row = visible_conversation(db, actor, conversation_id)
     if row.owner_id != actor.id:
         raise NotAllowed("only the conversation's owner talks in it")
-    settings = services.settings
-    if not content.strip():
-        raise ChatInputError("the message is empty", param="content")
-    if "\x00" in content:
-        raise ChatInputError("content must not contain NUL characters", param="content")
-    if len(content) > settings.chat_max_message_chars:
-        raise ChatInputError(
-            f"the message has {len(content)} characters; the limit is "
-            f"{settings.chat_max_message_chars}",
-            param="content",
-            code="string_above_max_length",
-        )
+    check_message_text(content, services.settings, param="content", name="the message")
     turns = [*_stored_turns(db, row.id), Turn(role="user", content=content)]
     exchange(db, actor=actor, services=services, turns=turns, conversation_id=row.id)
     last = db.scalars(
