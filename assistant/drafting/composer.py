@@ -147,7 +147,7 @@ class ComposerDrafter:
         if owner.hours_per_month is None:
             remarks.append(
                 f"Your profile does not say how much time you have, so this plan assumes "
-                f"{hours_phrase(hours)} a month; say how much you have (“I have 3 hours a "
+                f"{_time_phrase(hours)} a month; say how much you have (“I have 3 hours a "
                 "month”) and it is re-planned."
             )
         budget = round(hours * 60)
@@ -161,12 +161,12 @@ class ComposerDrafter:
                 f"Sessions: {_sessions_phrase(rhythm.sessions_per_month, rhythm.minutes)} "
                 "instead of the match's "
                 f"{_sessions_phrase(cadence.sessions_per_month, cadence.minutes)}, "
-                f"to leave time to practise within {hours_phrase(hours)} a month"
+                f"to leave time to practise within {_time_phrase(hours)} a month"
                 + ("; agree it with the others." if mode in PEER_MODES else ".")
             )
         if rhythm.per_month > budget:
             remarks.append(
-                f"{hours_phrase(hours).capitalize()} a month is less than one short session: "
+                f"{_time_phrase(hours).capitalize()} a month is less than one short session: "
                 f"the plan keeps {_sessions_phrase(rhythm.sessions_per_month, rhythm.minutes)} "
                 "and no practice beyond it."
             )
@@ -208,7 +208,7 @@ class ComposerDrafter:
         )
         if cut:
             remarks.append(
-                f"Left out to fit {hours_phrase(hours)} a month: "
+                f"Left out to fit {_time_phrase(hours)} a month: "
                 + "; ".join(f"“{_short(_without_cost(c.bullet.text), 90)}”" for c in cut[:3])
                 + (f" and {plural(len(cut) - 3, 'more')}" if len(cut) > 3 else "")
                 + ". Add hours to your profile and revise to bring them back."
@@ -245,6 +245,11 @@ class ComposerDrafter:
             )
         )
         return drafted.body.objectives[0]
+
+
+def _time_phrase(hours: float) -> str:
+    """'3 hours' when it is whole hours, else '1 h 45 min': never '1.75 hours'."""
+    return hours_phrase(hours) if float(hours).is_integer() else minutes_text(hours * 60)
 
 
 def _distinct(goals: list[Goal]) -> list[Goal]:
@@ -599,7 +604,7 @@ def _summary(
             f" and at most {minutes_text(practice)} of practice in any month" if practice else ""
         )
         if body.budget_minutes_per_month:
-            session_text += f", within your {hours_phrase(body.budget_minutes_per_month / 60)}."
+            session_text += f", within your {_time_phrase(body.budget_minutes_per_month / 60)}."
         else:
             session_text += "."
     lead = f"Plan for {owner.name}: " + "; ".join(parts) + f". Rhythm: {rhythm}."

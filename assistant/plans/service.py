@@ -556,6 +556,11 @@ def _carry_over(
                 added += 1
             milestones.append(milestone)
         begun = [m for m in earlier.values() if statuses.get(m.id or "", m.status) in KEPT_STATUSES]
+        if begun:
+            # Work under way is past its first step: a new one would sit before it.
+            fresh = [m for m in milestones if not m.id and m.title.startswith("First step")]
+            milestones = [m for m in milestones if m not in fresh]
+            added -= len(fresh)
         removed += len(earlier) - len(begun)
         kept += len(begun)
         merged = _in_level_order(begun + milestones)[:20]
