@@ -179,6 +179,9 @@ def idle_guide(
     causes = Counter(scores.cause(i, j) for scores, i, j in pairs)
     cause = min(causes, key=lambda c: (-causes[c], _CAUSE_ORDER.index(c)))
     if cause == "skill":
-        return cause, f"no mentee in this run has a goal {guide.name} is at the target level in"
+        return (
+            cause,
+            f"{guide.name} is not at the target level in any goal skill of this run's mentees",
+        )
     shown = [scores.reason(i, j) for scores, i, j in pairs if scores.cause(i, j) == cause]
     return cause, f"no mentee in this run fits {guide.name}: " + "; ".join(shown[:_NAMED])
