@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -176,6 +178,22 @@ def _reindex_notes(settings: Settings, client: Any, embedder: Any) -> int:
     return NoteIndex(client, embedder).rebuild(notes)
 
 
+@contextmanager
+def _scratch_knowledge(embedder: Any) -> Iterator[Any]:
+    """The built-in corpus indexed in a throw-away store, for an evaluation run."""
+    import tempfile
+
+    from assistant.retrieval.service import KnowledgeBase
+    from assistant.retrieval.store import ChromaVectorStore
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ChromaVectorStore(path=Path(scratch))
+        knowledge = KnowledgeBase(store.client, embedder)
+        with console.status("Indexing the corpus"):
+            knowledge.ingest_paths([_settings().knowledge_dir])
+        yield knowledge
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     queries: Annotated[Path, typer.Option(help="labelled queries (JSONL)")] = DEV_SET,
@@ -184,23 +202,15 @@ def eval_retrieval(
     ] = False,
 ) -> None:
     """Index the built-in corpus in a scratch store and score dense, lexical and hybrid."""
-    import tempfile
 
     from assistant.retrieval.embeddings import MiniLMEmbedder, WordOverlapEmbedder
     from assistant.retrieval.evaluation import evaluate, load_queries
-    from assistant.retrieval.service import KnowledgeBase
-    from assistant.retrieval.store import ChromaVectorStore
 
-    settings = _settings()
     labelled = load_queries(queries)
     embedder = WordOverlapEmbedder() if fake_embedder else MiniLMEmbedder()
-    with tempfile.TemporaryDirectory() as scratch:
-        store = ChromaVectorStore(path=Path(scratch))
-        knowledge = KnowledgeBase(store.client, embedder)
-        with console.status("Indexing the corpus"):
-            knowledge.ingest_paths([settings.knowledge_dir])
-        with console.status(f"Running {len(labelled)} queries x 3 methods"):
-            report = evaluate(knowledge, labelled)
+    running = console.status(f"Running {len(labelled)} queries x 3 methods")
+    with _scratch_knowledge(embedder) as knowledge, running:
+        report = evaluate(knowledge, labelled)
     overall = Table(title=f"{len(labelled)} queries, {embedder.name}")
     for column in ("method", "hit@5", "MRR@10", "nDCG@10"):
         overall.add_column(column, justify="right")
@@ -229,22 +239,13 @@ def eval_drafting(
     show_failures: Annotated[int, typer.Option(help="list up to this many failed checks")] = 20,
 ) -> None:
     """Draft plans and agendas for 36 scenarios and score them on the rubric."""
-    import tempfile
 
     from assistant.drafting.evaluation import evaluate
     from assistant.retrieval.embeddings import MiniLMEmbedder, WordOverlapEmbedder
-    from assistant.retrieval.service import KnowledgeBase
-    from assistant.retrieval.store import ChromaVectorStore
 
-    settings = _settings()
     embedder = WordOverlapEmbedder() if fake_embedder else MiniLMEmbedder()
-    with tempfile.TemporaryDirectory() as scratch:
-        store = ChromaVectorStore(path=Path(scratch))
-        knowledge = KnowledgeBase(store.client, embedder)
-        with console.status("Indexing the corpus"):
-            knowledge.ingest_paths([settings.knowledge_dir])
-        with console.status("Drafting") as status:
-            report = evaluate(knowledge, progress=lambda name: status.update(f"Drafting {name}"))
+    with _scratch_knowledge(embedder) as knowledge, console.status("Drafting") as status:
+        report = evaluate(knowledge, progress=lambda name: status.update(f"Drafting {name}"))
     scenarios = Table(title=f"{len(report.results)} scenarios: plans and agendas")
     for column in ("scenario", "checks passed", "failed"):
         scenarios.add_column(column, justify="left" if column != "checks passed" else "right")

@@ -147,6 +147,19 @@ class Api:
         )
         return result
 
+    def revise(self, plan: dict[str, Any], key: str, instruction: str) -> dict[str, Any]:
+        """Revise a plan in words, as its owner would."""
+        result: dict[str, Any] = expect(
+            self.call(
+                "POST",
+                f"/v1/plans/{plan['id']}/revise",
+                key=key,
+                json={"instruction": instruction},
+            ),
+            201,
+        )
+        return result
+
     def talking_point(self, session: dict[str, Any], who: dict[str, Any], text: str) -> None:
         expect(
             self.call(

@@ -34,16 +34,6 @@ def _plan_for(api: Api, mentee: Body) -> Body:
     return api.plan(match, mentee)
 
 
-def _revise(api: Api, plan: Body, key: str, instruction: str) -> Body:
-    result: Body = expect(
-        api.call(
-            "POST", f"/v1/plans/{plan['id']}/revise", key=key, json={"instruction": instruction}
-        ),
-        201,
-    )
-    return result
-
-
 def _activities(plan: Body) -> list[str]:
     return [a["description"] for o in plan["objectives"] for a in o["activities"]]
 
@@ -113,7 +103,7 @@ def test_i_only_have_one_hour_a_month_replans_sessions_and_practice_to_fit(api: 
     mentee = _speaker(api, "Present our team's work at the quarterly all-hands", hours=6)
     plan = _plan_for(api, mentee)
 
-    revised = _revise(api, plan, mentee["api_key"], "I only have 1 hour a month")
+    revised = api.revise(plan, mentee["api_key"], "I only have 1 hour a month")
 
     assert revised["planned_minutes_per_month"] <= 60 < plan["planned_minutes_per_month"]
     assert revised["cadence"]["sessions_per_month"] * revised["cadence"]["minutes"] <= 60
@@ -125,7 +115,7 @@ def test_thats_a_lot_lowers_the_load_and_keeps_the_finish_date(api: Api) -> None
     mentee = _speaker(api, "Present our team's work at the quarterly all-hands", hours=8)
     plan = _plan_for(api, mentee)
 
-    revised = _revise(api, plan, mentee["api_key"], "That's a lot. Can you make it shorter?")
+    revised = api.revise(plan, mentee["api_key"], "That's a lot. Can you make it shorter?")
 
     assert revised["planned_minutes_per_month"] < plan["planned_minutes_per_month"]
     assert max(m["due_date"] for m in _milestones(revised)) == max(
@@ -138,7 +128,7 @@ def test_shorter_shortens_the_horizon_and_says_what_that_does_to_the_load(api: A
     mentee = _speaker(api, "Present our team's work at the quarterly all-hands", hours=4)
     plan = _plan_for(api, mentee)
 
-    revised = _revise(api, plan, mentee["api_key"], "make it shorter")
+    revised = api.revise(plan, mentee["api_key"], "make it shorter")
 
     last = max(date.fromisoformat(m["due_date"]) for m in _milestones(revised))
     assert last < max(date.fromisoformat(m["due_date"]) for m in _milestones(plan))
@@ -173,7 +163,7 @@ def test_a_shorter_revision_keeps_begun_milestones_in_level_order_within_the_hor
     _log(api, plan, mentee["api_key"], level3, "in_progress")
     _log(api, plan, mentee["api_key"], level4, "done")  # done early, out of order
 
-    revised = _revise(api, plan, mentee["api_key"], "finish in 10 weeks")
+    revised = api.revise(plan, mentee["api_key"], "finish in 10 weeks")
 
     kept = revised["objectives"][0]["milestones"]
     by_id = {m["id"]: m for m in kept}

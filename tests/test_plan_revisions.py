@@ -36,16 +36,6 @@ def _two_goal_mentee(api: Api, hours: int = 8) -> Body:
     )
 
 
-def _revise(api: Api, plan: Body, key: str, instruction: str) -> Body:
-    result: Body = expect(
-        api.call(
-            "POST", f"/v1/plans/{plan['id']}/revise", key=key, json={"instruction": instruction}
-        ),
-        201,
-    )
-    return result
-
-
 def _milestone_ids(plan: Body) -> set[str]:
     return {m["id"] for o in plan["objectives"] for m in o["milestones"]}
 
@@ -67,7 +57,7 @@ def test_focus_first_reorders_and_keeps_ids_and_progress(api: Api) -> None:
         201,
     )
 
-    revised = _revise(api, plan, mentee["api_key"], "Please focus on stakeholder management first")
+    revised = api.revise(plan, mentee["api_key"], "Please focus on stakeholder management first")
 
     assert revised["version"] == 2
     assert "planning meeting" in revised["objectives"][0]["goal"]
@@ -89,7 +79,7 @@ def test_fewer_hours_means_fewer_activities_and_leaves_the_profile_alone(api: Ap
     match = api.match("mentor", (mentor, "mentor"), (mentee, "mentee"))
     plan = api.plan(match, mentee)
 
-    revised = _revise(api, plan, mentee["api_key"], "I only have 2 hours a month")
+    revised = api.revise(plan, mentee["api_key"], "I only have 2 hours a month")
 
     def activities(p: Body) -> int:
         return sum(len(o["activities"]) for o in p["objectives"])
@@ -108,7 +98,7 @@ def test_a_shorter_horizon_becomes_a_weekly_sprint_from_today(api: Api) -> None:
     match = api.match("mentor", (mentor, "mentor"), (mentee, "mentee"))
     plan = api.plan(match, mentee)
 
-    revised = _revise(api, plan, mentee["api_key"], "Can we finish in 4 weeks?")
+    revised = api.revise(plan, mentee["api_key"], "Can we finish in 4 weeks?")
 
     for objective in revised["objectives"]:
         dues = [date.fromisoformat(m["due_date"]) for m in objective["milestones"]]
@@ -120,7 +110,7 @@ def test_a_shorter_horizon_becomes_a_weekly_sprint_from_today(api: Api) -> None:
 def test_an_instruction_it_cannot_read_changes_nothing_and_says_so(api: Api) -> None:
     _, mentee, match = api.mentor_pair()
     plan = api.plan(match, mentee)
-    revised = _revise(api, plan, mentee["api_key"], "Make it more exciting")
+    revised = api.revise(plan, mentee["api_key"], "Make it more exciting")
     assert revised["version"] == 2
     assert revised["objectives"] == plan["objectives"]
     assert "could be applied" in revised["remarks"][0] and "focus on" in revised["remarks"][0]
