@@ -1,6 +1,6 @@
 """The controlled vocabulary (modes, topics, career stages, skills) as API types.
 
-Kept in step with ../shared/vocabulary.md; tests/test_vocabulary.py fails if they drift.
+Kept in step with docs/vocabulary.md; tests/test_vocabulary.py fails if they drift.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ Caller = Annotated[Principal, Depends(current_principal)]
 
 def require_staff(caller: Caller) -> Principal:
     if not caller.is_staff:
-        # The route is public knowledge (API.md); what it does is staff's alone. Specific
+        # The route is public knowledge (docs/api.md); what it does is staff's alone. Specific
         # resources a caller may not see answer 404 instead, in the services.
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only program staff may do this")
     return caller

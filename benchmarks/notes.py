@@ -5,7 +5,7 @@ matches, with ready vectors, so only search is timed. For a participant in two m
 and for staff, `NoteIndex.search` (dense and hybrid, the rule in Chroma's `where`) is
 timed against the baseline of a raw, unfiltered Chroma query plus embedding the query,
 measured in the same run. Then the same notes as one collection per match (the layout
-DESIGN.md suggests, where the rule is structural): a participant's search queries their
+docs/architecture.md describes, where the rule is structural): a participant's search queries their
 matches' collections only.
 
     python benchmarks/notes.py [--chunks 100000] [--matches 2000] [--queries 40]

@@ -1,6 +1,6 @@
 """Who may call what: every endpoint against every kind of caller, and the privacy rules.
 
-The rules (DESIGN.md, API.md): no valid key is a 401 on every /v1 route; a staff-only
+The rules (docs: architecture.md, api.md): no valid key is a 401 on every /v1 route; a staff-only
 action answers a participant 403; a specific resource the caller may not see answers 404,
 never 403, so its existence does not leak; members work freely on what hangs off their
 match; /health and /metrics answer anyone.

@@ -1,4 +1,4 @@
-"""The main flow of API.md: staff set up a match, members plan, meet, note, track."""
+"""The main flow of docs/api.md: staff set up a match, members plan, meet, note, track."""
 
 from __future__ import annotations
 
