@@ -54,7 +54,7 @@ levels = st.dictionaries(st.sampled_from(SKILLS), st.integers(1, 5), max_size=5)
 
 
 def person(
-    ident: str, skill_levels: dict[str, int], their_goals: list[Any], hours: float
+    ident: str, skill_levels: dict[str, int], their_goals: list[Any], hours: float | None
 ) -> ParticipantOut:
     return ParticipantOut.model_validate(
         {
@@ -81,7 +81,7 @@ def person(
     owner_levels=levels,
     other_goals=goals,
     other_levels=levels,
-    hours=st.floats(0, 40),
+    hours=st.one_of(st.none(), st.floats(0, 40)),  # None: the person has not said
     per_month=st.integers(1, 8),
 )
 def test_composed_plans_serve_every_goal_inside_its_horizon_with_resolvable_citations(
@@ -91,7 +91,7 @@ def test_composed_plans_serve_every_goal_inside_its_horizon_with_resolvable_cita
     owner_levels: dict[str, int],
     other_goals: list[Any],
     other_levels: dict[str, int],
-    hours: float,
+    hours: float | None,
     per_month: int,
 ) -> None:
     owner = person("owner", owner_levels, owner_goals, hours)
@@ -121,8 +121,11 @@ def test_composed_plans_serve_every_goal_inside_its_horizon_with_resolvable_cita
     assert sorted(served) == sorted(expected)
 
     # Time is a budget: sessions plus the busiest month's practice fit the owner's hours
-    # (a budget under one short session still gets that one session, and says so).
-    budget = round((hours if hours > 0 else 2) * 60)
+    # (a budget under one short session still gets that one session, and says so; an
+    # unset one is planned on an assumed 2 hours, and says that).
+    budget = round((2 if hours is None else hours) * 60)
+    if hours is None:
+        assert any("does not say how much time" in r for r in body.remarks)
     assert body.budget_minutes_per_month == budget
     assert planned_minutes_per_month(body, START) <= max(budget, 30)
 
