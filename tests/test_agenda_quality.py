@@ -102,3 +102,28 @@ def test_group_prep_is_a_few_distinct_tasks_each_and_no_evidence_before_work_sta
         assert all(p["name"] in feedback[0] for p in peers if p is not peer)
     # A first session asks nobody for evidence of a milestone that has not started.
     assert not any(t["task"].startswith("Bring evidence") for t in prep)
+
+
+def test_a_member_who_finished_their_plan_is_asked_what_comes_next(api: Api) -> None:
+    peers, group = _group(api, size=3)
+    plans = [api.plan(group, peer) for peer in peers]
+    finished = plans[0]
+    for milestone in finished["objectives"][0]["milestones"]:
+        expect(
+            api.call(
+                "POST",
+                f"/v1/plans/{finished['id']}/progress",
+                key=peers[0]["api_key"],
+                json={"milestone_id": milestone["id"], "status": "done"},
+            ),
+            201,
+        )
+    session = api.session(group, key=peers[0]["api_key"], when="2027-03-02T15:00:00Z")
+
+    agenda = _agenda(api, session, peers[0]["api_key"])
+
+    dive = next(i for i in agenda["items"] if i.get("for_id") == peers[0]["id"])
+    assert "has done every milestone of their plan" in dive["detail"]
+    assert "no plan yet" not in dive["detail"]
+    own = [t["task"] for t in agenda["prep"] if t["participant_id"] == peers[0]["id"]]
+    assert own[0] == "Your plan is done: bring what you want to work on next."

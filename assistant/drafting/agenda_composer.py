@@ -386,7 +386,15 @@ class _Composition:
             goal = owner.goals[0] if owner.goals else None
             topic = goal.text if goal else "what you want help with"
             skill = goal.skills[0] if goal and goal.skills else None
-            what = f"{owner.name} has no plan yet: work on “{topic}”."
+            if progress.plan_id is not None and progress.total:
+                # Every milestone done: the question is what comes next, not a plan to start.
+                topic = "what comes next"
+                what = (
+                    f"{owner.name} has done every milestone of their plan ({progress.done} of "
+                    f"{progress.total}): a new goal, or a stretch on this one?"
+                )
+            else:
+                what = f"{owner.name} has no plan yet: work on “{topic}”."
         book = self.c.playbooks.get(skill) if skill else None
         tip = ""
         if book is not None:
@@ -647,6 +655,8 @@ class _Composition:
         """What a learner brings for their own deep dive, by where their milestone stands:
         evidence only for work that has begun or falls due by this session."""
         if progress.current is None:
+            if progress.plan_id is not None and progress.total:
+                return "Your plan is done: bring what you want to work on next."
             return "Bring one concrete situation from your work that you want help with."
         d = progress.current
         title = _short(d.milestone.title.removeprefix("First step: "), 160)
