@@ -12,6 +12,8 @@ from assistant.pairing.evaluation import _judge, _State, evaluate, pair_breaks
 from assistant.pairing.models import PairingRunOut
 from assistant.people.models import ParticipantOut
 
+from .test_pairing_engine import person
+
 SMALL: dict[Any, tuple[int, ...]] = {
     "mentor": (12, 30),
     "near_peer": (12, 30),
@@ -38,29 +40,13 @@ def test_generated_runs_meet_the_floors() -> None:
         assert row.worst_ratio >= (0.95 if row.mode == "group" else 1 - 2e-4)
 
 
-def _person(ident: str, **fields: Any) -> ParticipantOut:
-    return ParticipantOut.model_validate(
-        {
-            "id": ident,
-            "name": ident.title(),
-            "email": f"{ident}@example.org",
-            "career_stage": "mid",
-            "roles": ["mentee"],
-            "goals": [],
-            "created_at": "2027-01-01T00:00:00Z",
-            "updated_at": "2027-01-01T00:00:00Z",
-            **fields,
-        }
-    )
-
-
-SAM = _person(
+SAM = person(
     "sam",
     years_experience=1,
     skills=[{"skill": "writing", "level": 2}],
     goals=[{"text": "Write well", "skills": ["writing"], "target_level": 4}],
 )
-ANA = _person(
+ANA = person(
     "ana",
     roles=["mentor"],
     mentor_capacity=1,
