@@ -9,9 +9,10 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant import __version__
 from assistant.audit.api import router as audit_router
@@ -41,6 +42,8 @@ from assistant.observability import (
     configure_logging,
     request_id_var,
 )
+from assistant.pages.routes import error_page, install_pages, is_page_path
+from assistant.pages.security import SecurityHeadersMiddleware
 from assistant.pairing.api import router as pairing_router
 from assistant.pairing.rationale import RationaleWriters, build_rationale_writers
 from assistant.people.api import router as people_router
@@ -58,6 +61,7 @@ from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import EmbedderMismatch, KnowledgeBase
 from assistant.retrieval.store import ChromaVectorStore, VectorStore
 from assistant.sessions.api import router as sessions_router
+from assistant.signin.api import router as sign_in_link_router
 from assistant.web import AppServices, Clock, SystemClock
 
 logger = logging.getLogger("tandem.app")
@@ -171,13 +175,25 @@ def _has_valid_key(request: Request) -> bool:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidField)
-    async def invalid_field(_: Request, exc: InvalidField) -> JSONResponse:
+    async def invalid_field(request: Request, exc: InvalidField) -> Response:
+        if is_page_path(request.url.path):
+            return error_page(request, 422, exc.message)
         detail = [{"loc": list(exc.loc), "msg": exc.message, "type": "value_error"}]
         return JSONResponse(_error_body(detail), status_code=422)
 
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if is_page_path(request.url.path):
+            return error_page(request, exc.status_code, exc.message)
         return JSONResponse(_error_body(exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page_path(request.url.path):
+            return error_page(request, exc.status_code, str(exc.detail))
+        return JSONResponse(
+            _error_body(exc.detail), status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(EmbedderMismatch)
     @app.exception_handler(EmbedderUnavailable)
@@ -196,7 +212,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if is_page_path(request.url.path):
+            return error_page(request, 422, "Some of what was sent is missing or not valid.")
         # FastAPI parses the body before it resolves the key dependency; an anonymous
         # caller must learn that it needs a key, not how our schemas look.
         if request.url.path.startswith("/v1/") and not _has_valid_key(request):
@@ -253,6 +271,9 @@ def create_app(
         version=__version__,
         description="Mentoring assistant: development plans, sessions, progress and pairing.",
         lifespan=lifespan,
+        # Served offline by assistant.pages.docs (FastAPI's own load from a CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.metrics = metrics
     _install_error_handlers(app)
@@ -267,8 +288,10 @@ def create_app(
         agendas_router,
         pairing_router,
         chat_router,
+        sign_in_link_router,
     ):
         app.include_router(router)
+    install_pages(app, settings)
 
     @app.get("/health", tags=["operations"])
     def health(request: Request) -> JSONResponse:
@@ -295,6 +318,7 @@ def create_app(
             generate_latest(metrics.registry).decode(), media_type=CONTENT_TYPE_LATEST
         )
 
+    app.add_middleware(SecurityHeadersMiddleware)
     # Added last = outermost: the request id and metrics cover the 413s too.
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

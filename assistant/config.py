@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     bootstrap_staff_key: SecretStr | None = None
+    # Where people reach Tandem, for links it hands out (sign-in links); unset: the
+    # address each request came to.
+    public_url: str | None = None
+    # Signs browser cookies and CSRF tokens. Unset: a random one kept in
+    # data_dir/secret_key (replicas must share one: set it).
+    secret_key: SecretStr | None = None
+    web_session_hours: float = Field(default=12, gt=0, le=24 * 30)
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -109,6 +116,7 @@ class Settings(BaseSettings):
         "embeddings_base_url",
         "llm_base_url",
         "llm_model",
+        "public_url",
         mode="before",
     )
     @classmethod

@@ -145,3 +145,7 @@ def client(settings: Settings, clock: FixedClock) -> Iterator[TestClient]:
 @pytest.fixture
 def api(client: TestClient) -> Api:
     return Api(client)
+
+
+# Browser fixtures (uvicorn in a thread, Debian's Chromium through Playwright).
+from .browser import browser, live_server, phone  # noqa: E402, F401

@@ -232,6 +232,13 @@ def _key_rotated(r: Response, w: World, who: str, sent: Any) -> None:
     assert body["api_key"].startswith("tdm_p_") and body["api_key"] != w.mentee["api_key"]
 
 
+def _sign_in_link(r: Response, w: World, who: str, sent: Any) -> None:
+    body = r.json()
+    # Its lifetime and single use are tested in test_pages_security.
+    assert body["url"].startswith("http") and "/sign-in/link/" in body["url"]
+    assert body["expires_at"]
+
+
 def _me(r: Response, w: World, who: str, sent: Any) -> None:
     body = r.json()
     assert body["id"] == w.caller_id(who)
@@ -575,6 +582,10 @@ ENDPOINTS = [
         lambda w: {"title": "Senior Engineer"},
     ),
     E("POST", "/v1/participants/{id}/key", "participant", 200, 200, 404, _key_rotated),
+    E(
+        "POST", "/v1/participants/{id}/sign-in-link", "participant", 200, *STAFF_ONLY,
+        _sign_in_link,
+    ),
     E("GET", "/v1/me", None, 200, 200, 200, _me),
     E(
         "POST", "/v1/programs", None, 201, *STAFF_ONLY, _program_created,

@@ -13,7 +13,8 @@ import assistant.people.models
 import assistant.plans.models
 import assistant.programs.models
 import assistant.retrieval.models
-import assistant.sessions.models  # noqa: F401  (importing registers the tables)
+import assistant.sessions.models
+import assistant.signin.models  # noqa: F401  (importing registers the tables)
 from assistant.db import Base
 
 config = context.config
