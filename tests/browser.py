@@ -138,6 +138,25 @@ def sign_in_in_browser(page: Any, base_url: str, key: str) -> None:
     page.wait_for_url(re.compile(re.escape(base_url) + r"/(\?.*)?$"))
 
 
+def assert_accessible(page: Any) -> None:
+    """axe-core's WCAG 2 A and AA rules (contrast, labels, names, landmarks) pass on the
+    page as it is now. axe comes inside the axe-playwright-python package: no network."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21aa"]},
+            "resultTypes": ["violations"],
+        },
+    )
+    problems = [
+        f"{v['id']}: {v['help']} ({', '.join(str(n['target']) for n in v['nodes'][:3])})"
+        for v in results.response["violations"]
+    ]
+    assert not problems, "accessibility problems:\n" + "\n".join(problems)
+
+
 # ---- the same, without a browser: TestClient posting forms as a browser would ----------
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from .browser import csrf_from, post_form, screenshot, sign_in, sign_in_in_browser
+from .browser import assert_accessible, csrf_from, post_form, screenshot, sign_in
 from .conftest import FixedClock
 from .support import STAFF_KEY, Api, expect
 
@@ -255,6 +255,7 @@ def test_a_person_signs_in_with_a_link_in_the_browser(live_server: Any, phone: A
         link = http.post(f"/v1/participants/{person['id']}/sign-in-link").json()["url"]
     page = phone.new_page()
     page.goto(link)
+    assert_accessible(page)
     screenshot(page, "sign-in-link")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(live_server.url + "/")
@@ -262,7 +263,16 @@ def test_a_person_signs_in_with_a_link_in_the_browser(live_server: Any, phone: A
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(live_server.url + "/")
     page.get_by_label("Your key").wait_for()
+    assert_accessible(page)
     screenshot(page, "sign-in")
-    # Back in with the key typed into the form.
-    sign_in_in_browser(page, live_server.url, person["api_key"])
+    # Back in with the keyboard alone: Tab to the key field, type it, Enter.
+    for _ in range(5):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "api_key":
+            break
+    assert page.evaluate("document.activeElement.id") == "api_key"
+    page.keyboard.type(person["api_key"])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Ada Obi" in page.content()
+    assert_accessible(page)
