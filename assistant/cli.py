@@ -115,6 +115,36 @@ def key_create(
 
 
 @app.command()
+def link(
+    participant: Annotated[str, typer.Argument(help="the participant's id or email")],
+) -> None:
+    """Print a one-time sign-in link for a participant (valid 15 minutes, works once)."""
+    from sqlalchemy import func, select
+
+    from assistant.people.models import Participant
+    from assistant.signin.service import issue_link
+    from assistant.web import SystemClock
+
+    settings = _settings()
+    engine = build_engine(settings.resolved_database_url)
+    upgrade_database(engine)
+    with transaction(session_factory(engine)) as session:
+        person = session.get(Participant, participant) or session.scalar(
+            select(Participant).where(func.lower(Participant.email) == participant.strip().lower())
+        )
+        if person is None:
+            console.print(f"[red]no participant with id or email {participant!r}[/red]")
+            raise typer.Exit(1)
+        cli = Principal(kind="staff", id="cli", name="tandem link")
+        token, expires_at = issue_link(
+            session, actor=cli, participant_id=person.id, now=SystemClock().now()
+        )
+    base = (settings.public_url or f"http://{settings.host}:{settings.port}").rstrip("/")
+    console.print(f"Sign-in link for {person.name} (works once, until {expires_at:%H:%M} UTC):")
+    console.print(f"  {base}/sign-in/link/{token}", soft_wrap=True, highlight=False)
+
+
+@app.command()
 def ingest(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="files or folders; default: the built-in corpus")

@@ -974,7 +974,9 @@ def demo_keys_text(summary: DemoSummary, *, base_url: str, staff_key: str | None
         f"accepted plans, {summary.sessions} sessions, {summary.notes} notes",
         "",
         f"One plan needs attention: {owner}'s, in {MODE_NAMES[match.mode]} with {partners}.",
-        "Ask Tandem why (after `tandem serve`):",
+        "Ask Tandem why (after `tandem serve`): sign in as them in a browser at",
+        f"  {base_url}/  and open  {base_url}/plans/{summary.at_risk_plan_id}",
+        "or over the API:",
         f"  curl -H 'Authorization: Bearer <{owner}'s key>' "
         f"{base_url}/v1/plans/{summary.at_risk_plan_id}/health",
         "",

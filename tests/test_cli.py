@@ -73,6 +73,36 @@ def test_key_create_for_staff_and_participant_rotation(cli_env: Settings) -> Non
         assert expect(client.get("/v1/me", headers=bearer(new_key)), 200)["id"] == person["id"]
 
 
+def test_link_prints_a_one_time_sign_in_link(cli_env: Settings) -> None:
+    staff_key = KEY.findall(_run("init"))[0]
+    with TestClient(create_app(cli_env)) as client:
+        person = expect(
+            client.post(
+                "/v1/participants",
+                headers=bearer(staff_key),
+                json={
+                    "name": "Rae",
+                    "email": "Rae@Example.org",
+                    "career_stage": "mid",
+                    "roles": ["peer"],
+                },
+            ),
+            201,
+        )
+    printed = _run("link", "rae@example.org")
+    found = re.search(r"http://127\.0\.0\.1:8000(/sign-in/link/\S+)", printed)
+    assert found, printed
+    with TestClient(create_app(cli_env)) as browser:
+        landing = browser.get(found.group(1))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', landing.text)
+        assert landing.status_code == 200 and token
+        signed = browser.post(found.group(1), data={"csrf_token": token.group(1)})
+        assert signed.status_code == 200 and "Rae" in signed.text
+    unknown = CliRunner().invoke(cli, ["link", "nobody@example.org"])
+    assert unknown.exit_code == 1 and "no participant" in unknown.output
+    assert person["id"]
+
+
 def test_db_upgrade_is_safe_to_repeat(cli_env: Settings) -> None:
     assert "latest schema" in _run("db", "upgrade")
     assert "latest schema" in _run("db", "upgrade")
