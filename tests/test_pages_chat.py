@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from .browser import LiveServer, csrf_from, post_form, screenshot, sign_in, sign_in_in_browser
 from .support import STAFF_KEY, Api, expect, mentor_profile, profile
@@ -18,11 +19,6 @@ from .support import STAFF_KEY, Api, expect, mentor_profile, profile
 JSON = dict[str, Any]
 PLAN_REQUEST = "Help me make a development plan"
 CONVERSATION_URL = re.compile(r"^/chat/([A-Za-z0-9_-]+)$")
-
-
-def _mentee_in_a_match(api: Api) -> tuple[JSON, JSON, JSON]:
-    mentor, mentee, match = api.mentor_pair()
-    return mentor, mentee, match
 
 
 def _new_conversation(client: TestClient, text: str) -> str:
@@ -68,7 +64,7 @@ def _sse_events(body: str) -> list[tuple[str, Any]]:
 def test_a_plan_request_without_script_redirects_to_the_reply_and_its_plan_card(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
 
     conversation_id = _new_conversation(client, PLAN_REQUEST)
@@ -97,7 +93,7 @@ def test_a_plan_request_without_script_redirects_to_the_reply_and_its_plan_card(
 def test_accept_on_the_card_accepts_the_plan_and_the_card_says_so(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
     conversation_id = _new_conversation(client, PLAN_REQUEST)
     plan_id = _drafted_plan_id(_conversation(api, mentee["api_key"], conversation_id))
@@ -129,7 +125,7 @@ def test_accept_on_the_card_accepts_the_plan_and_the_card_says_so(
 def test_the_revise_form_revises_the_plan_through_the_assistant(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
     conversation_id = _new_conversation(client, PLAN_REQUEST)
     plan_id = _drafted_plan_id(_conversation(api, mentee["api_key"], conversation_id))
@@ -152,13 +148,36 @@ def test_the_revise_form_revises_the_plan_through_the_assistant(
     assert page.count(">Accept</button>") == 1
 
 
+def test_new_conversation_opens_an_empty_conversation_to_write_in(
+    client: TestClient, api: Api
+) -> None:
+    _, mentee, _ = api.mentor_pair()
+    sign_in(client, mentee["api_key"])
+
+    created = post_form(client, "/chat/conversations", {}, page="/chat")
+
+    assert created.status_code == 303
+    found = CONVERSATION_URL.match(created.headers["location"])
+    assert found
+    page = client.get(created.headers["location"]).text
+    assert "No messages yet" in page
+    assert f'action="/chat/{found.group(1)}/messages"' in page
+    assert '<label for="message">Your message</label>' in page
+    reply = post_form(
+        client, f"/chat/{found.group(1)}/messages", {"content": PLAN_REQUEST}, page="/chat"
+    )
+    assert reply.status_code == 303
+    detail = _conversation(api, mentee["api_key"], found.group(1))
+    assert detail["title"] == PLAN_REQUEST and len(detail["messages"]) == 2
+
+
 # ---- streamed ---------------------------------------------------------------------------
 
 
 def test_the_stream_sends_the_reply_in_pieces_and_saves_exactly_what_it_sent(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
     token = csrf_from(client.get("/chat").text)
 
@@ -199,41 +218,24 @@ def test_the_stream_sends_the_reply_in_pieces_and_saves_exactly_what_it_sent(
 
 def test_script_in_messages_and_replies_is_shown_as_text(client: TestClient, api: Api) -> None:
     attack = "<script>alert(1)</script>"
-    _, mentee, _ = _mentee_in_a_match(api)
-    # The assistant quotes goals in its replies: a goal holding markup reaches the reply.
-    expect(
-        api.call(
-            "PATCH",
-            f"/v1/participants/{mentee['id']}",
-            json={
-                "goals": [
-                    {
-                        "text": f"Present {attack} at the all-hands",
-                        "skills": ["public_speaking"],
-                        "target_level": 4,
-                        "horizon_weeks": 12,
-                    }
-                ]
-            },
-        ),
-        200,
-    )
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
 
     conversation_id = _new_conversation(client, f"{PLAN_REQUEST} {attack}")
     page = client.get(f"/chat/{conversation_id}").text
 
-    detail = _conversation(api, mentee["api_key"], conversation_id)
-    assert attack in detail["messages"][0]["content"]
+    # Stored as typed, and quoted back by the assistant (it repeats the goal it heard):
+    # both reach the page only as text.
+    user, reply = _conversation(api, mentee["api_key"], conversation_id)["messages"]
+    assert attack in user["content"] and attack in reply["content"]
     assert attack not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert all(attack in m["content"] or m["role"] == "assistant" for m in detail["messages"])
+    assert str(escape(user["content"])) in page and str(escape(reply["content"])) in page
 
 
 def test_another_participants_conversation_is_not_found_as_in_the_api(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     other = api.participant()
     sign_in(client, mentee["api_key"])
     conversation_id = _new_conversation(client, PLAN_REQUEST)
@@ -258,7 +260,7 @@ def test_another_participants_conversation_is_not_found_as_in_the_api(
 def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
 
     for path in ("/chat/messages", "/chat/messages/stream", "/chat/conversations"):
@@ -271,7 +273,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_writes_nothing(
 def test_an_empty_or_too_long_message_is_refused_with_what_was_typed_kept(
     client: TestClient, api: Api
 ) -> None:
-    _, mentee, _ = _mentee_in_a_match(api)
+    _, mentee, _ = api.mentor_pair()
     sign_in(client, mentee["api_key"])
     limit = client.app.state.services.settings.chat_max_message_chars  # type: ignore[attr-defined]
     too_long = "plan " * (limit // 5 + 1)
