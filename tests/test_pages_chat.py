@@ -328,6 +328,7 @@ def test_a_mentee_streams_a_plan_and_accepts_it_on_a_phone(
     # A mark on this document: gone if the reply came by loading another page.
     page.evaluate("window.sameDocument = true")
     page.get_by_label("Start a new conversation").fill(PLAN_REQUEST)
+    screenshot(page, "chat-start")
     page.get_by_role("button", name="Send").click()
 
     reply = page.locator(".msg.assistant").last
