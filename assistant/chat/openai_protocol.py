@@ -245,6 +245,13 @@ def _chunk(base: dict[str, Any], delta: dict[str, Any], finish: str | None) -> s
     return f"data: {json.dumps(payload)}\n\n"
 
 
+def reply_pieces(text: str) -> Iterator[str]:
+    """A finished reply cut into the pieces a stream sends: the OpenAI route's chunks and
+    the chat page's events, so both stream a reply the same way."""
+    for start in range(0, len(text), STREAM_CHUNK_CHARS):
+        yield text[start : start + STREAM_CHUNK_CHARS]
+
+
 def stream_events(completion: Completion, include_usage: bool) -> Iterator[str]:
     """The finished reply as `chat.completion.chunk` events. The offline assistant
     writes its reply whole, so streaming only spares the client the wait for the body."""
@@ -257,9 +264,8 @@ def stream_events(completion: Completion, include_usage: bool) -> Iterator[str]:
         "conversation_id": completion.conversation_id,
     }
     yield _chunk(base, {"role": "assistant", "content": ""}, None)
-    text = completion.choices[0].message.content
-    for start in range(0, len(text), STREAM_CHUNK_CHARS):
-        yield _chunk(base, {"content": text[start : start + STREAM_CHUNK_CHARS]}, None)
+    for piece in reply_pieces(completion.choices[0].message.content):
+        yield _chunk(base, {"content": piece}, None)
     final = {
         **base,
         "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],

@@ -86,6 +86,9 @@
     });
   }
 
+  // For page scripts that insert forms after load (the chat page's plan cards).
+  window.tandemBind = bindAll;
+
   document.addEventListener("DOMContentLoaded", function () {
     if (!document.getElementById("live-region")) {
       var live = document.createElement("div");
