@@ -142,7 +142,7 @@ def test_plan_page_shows_objectives_milestones_sources_time_and_health(
     assert "Outline" in text and "Due Mon 1 Feb 2027" in text
     assert "Dry run" in text and "Due Wed 10 Mar 2027" in text
     # The activity points at its source, and the source is there with its quote.
-    assert "Record a 3-minute rehearsal" in text
+    assert "Record a 3-minute rehearsal (practice, 1 h a month)" in text
     assert 'href="#source-1"' in page.text and 'id="source-1"' in page.text
     assert "Rehearse on camera (speaking playbook)" in text
     assert "Record yourself and watch it back." in text
@@ -388,3 +388,6 @@ def test_a_mentee_ticks_a_milestone_done_on_a_phone_and_sees_the_health_change(
     page.reload()
     assert "On track" in page.locator("#plan-health").inner_text()
     assert csrf_from(page.content())
+    page.get_by_role("link", name="Print view").click()
+    page.get_by_role("heading", name="Development plan: Priya Natarajan").wait_for()
+    screenshot(page, "plan-print")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
@@ -165,6 +166,7 @@ def plan_page(
         budget=_time_budget(db, viewer, plan),
         numbers=citation_numbers(plan.citations),
         status_buttons=STATUS_BUTTONS,
+        minutes=minutes_text,
         status_labels=STATUS_LABELS,
         health_labels=HEALTH_LABELS,
         plan_status_labels=PLAN_STATUS_LABELS,
@@ -221,7 +223,8 @@ def log_progress(
             error=message,
             error_form="progress",
         )
-    return see_other(f"/plans/{plan_id}?done=progress&milestone={milestone_id}#m-{milestone_id}")
+    shown = quote(milestone_id, safe="")
+    return see_other(f"/plans/{plan_id}?done=progress&milestone={shown}#m-{shown}")
 
 
 @router.post("/plans/{plan_id}/accept")
