@@ -210,6 +210,45 @@ def test_a_plan_is_not_found_on_the_page_exactly_where_the_api_hides_it(
     assert _progress(api, plan, mentee["api_key"]) == []
 
 
+def test_status_buttons_follow_the_apis_rule_for_who_may_log_progress(
+    client: TestClient, api: Api
+) -> None:
+    # A mentor may log progress on their mentee's plan; a peer only reads a fellow's.
+    mentee, mentor, plan = _pair_with_plan(api)
+    sign_in(client, mentor["api_key"])
+    path = f"/plans/{plan['id']}"
+    assert 'action="' + path + '/progress"' in client.get(path).text
+    outline = _milestone_id(plan, "Outline")
+    by_mentor = post_form(
+        client, f"{path}/progress", {"milestone_id": outline, "status": "in_progress"}, page=path
+    )
+    assert by_mentor.status_code == 303
+    assert [p["author_id"] for p in _progress(api, plan, mentee["api_key"])] == [mentor["id"]]
+
+    alex, sam, peers = api.complementary_peers()
+    alex_plan = api.plan(peers, alex, **PLAN)
+    alex_path = f"/plans/{alex_plan['id']}"
+    sign_in(client, sam["api_key"])
+    page = client.get(alex_path)
+    assert page.status_code == 200 and "Give the all-hands talk" in page.text
+    assert "/progress" not in page.text and 'name="instruction"' not in page.text
+    refused = post_form(
+        client,
+        f"{alex_path}/progress",
+        {"milestone_id": _milestone_id(alex_plan, "Outline"), "status": "done"},
+        page=alex_path,
+    )
+    api_refused = api.call(
+        "POST",
+        f"/v1{alex_path}/progress",
+        key=sam["api_key"],
+        json={"milestone_id": _milestone_id(alex_plan, "Outline"), "status": "done"},
+    )
+    assert refused.status_code == api_refused.status_code == 403
+    assert "only the plan's owner may change this plan" in _text(refused.text)
+    assert _progress(api, alex_plan, alex["api_key"]) == []
+
+
 def test_a_goal_with_markup_is_shown_as_text_not_run(client: TestClient, api: Api) -> None:
     _, mentee, match = api.mentor_pair()
     body = copy.deepcopy(PLAN)
