@@ -15,11 +15,20 @@ from starlette.responses import Response
 
 from assistant.errors import DomainError, InvalidField, NotAllowed, NotFound, RuleViolation
 from assistant.matching.models import WORKING_STATUSES
-from assistant.pages.common import CheckedForm, SignedIn, Viewer, form_text, render, see_other
+from assistant.pages.common import (
+    CheckedForm,
+    SignedIn,
+    Viewer,
+    form_text,
+    long_date,
+    render,
+    see_other,
+)
 from assistant.people.service import visible_participant
 from assistant.plans import service
 from assistant.plans.markdown import citation_numbers, minutes_text, plan_markdown
 from assistant.plans.models import (
+    Activity,
     PlanHealth,
     PlanOut,
     PlanRevise,
@@ -119,6 +128,21 @@ def _time_budget(db: DB, viewer: Viewer, plan: PlanOut) -> dict[str, Any]:
     }
 
 
+def activity_facts(activity: Activity) -> str:
+    """'practice, 1 h a month, from Mon 1 Mar 2027': what kind of thing it is, the time
+    it takes and when it starts. The time is left out when the description already ends
+    with it, as the guidance's own activities do (the Markdown export reads it the same
+    way)."""
+    parts: list[str] = [activity.kind]
+    states_its_cost = activity.description.rstrip(". ").endswith(")")
+    if activity.minutes_per_month and not states_its_cost:
+        every = "a month" if activity.recurring else "once"
+        parts.append(f"{minutes_text(activity.minutes_per_month)} {every}")
+    if activity.starts_on is not None:
+        parts.append(f"from {long_date(activity.starts_on)}")
+    return ", ".join(parts)
+
+
 def _flash(request: Request, plan: PlanOut) -> str:
     done = request.query_params.get("done", "")
     if done == "progress":
@@ -166,7 +190,7 @@ def plan_page(
         budget=_time_budget(db, viewer, plan),
         numbers=citation_numbers(plan.citations),
         status_buttons=STATUS_BUTTONS,
-        minutes=minutes_text,
+        activity_facts=activity_facts,
         status_labels=STATUS_LABELS,
         health_labels=HEALTH_LABELS,
         plan_status_labels=PLAN_STATUS_LABELS,
