@@ -155,6 +155,21 @@ def test_plan_page_shows_objectives_milestones_sources_time_and_health(
     assert "Accept this plan" in text
 
 
+def test_a_plan_that_asks_for_more_time_than_the_owner_gives_says_so(
+    client: TestClient, api: Api
+) -> None:
+    _, mentee, match = api.mentor_pair()
+    body = copy.deepcopy(PLAN)
+    body["objectives"][0]["activities"][0]["minutes_per_month"] = 300  # 5 h, of 4 h given
+    plan = api.plan(match, mentee, **body)
+    sign_in(client, mentee["api_key"])
+
+    text = _text(client.get(f"/plans/{plan['id']}").text)
+
+    assert f"{plan['planned_minutes_per_month'] // 60} h planned in the busiest month" in text
+    assert "This plan asks for more time than that." in text
+
+
 def test_ticking_a_milestone_logs_progress_and_the_health_changes(
     client: TestClient, api: Api
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
@@ -104,10 +104,27 @@ def _permissions(db: DB, viewer: Viewer, plan_id: str, plan: PlanOut) -> PlanPer
     )
 
 
-def _time_budget(db: DB, viewer: Viewer, plan: PlanOut) -> dict[str, Any]:
-    """Planned minutes a month against the time the owner gives: the plan's own budget,
-    else the owner's profile hours when the viewer may read that profile (the owner,
-    staff), exactly as the participants API would allow."""
+@dataclass(frozen=True)
+class TimeBudget:
+    """Minutes a month the plan asks for in its busiest month, against the owner's time
+    (None when the viewer may not know it)."""
+
+    planned: int
+    sessions: int
+    budget: int | None
+
+    @property
+    def over(self) -> bool:
+        return self.budget is not None and self.planned > self.budget
+
+    @property
+    def activities(self) -> int:
+        return max(0, self.planned - self.sessions)
+
+
+def _time_budget(db: DB, viewer: Viewer, plan: PlanOut) -> TimeBudget:
+    """The plan's own budget, else the owner's profile hours when the viewer may read
+    that profile (the owner, staff), exactly as the participants API would allow."""
     budget = plan.budget_minutes_per_month
     if budget is None:
         try:
@@ -115,17 +132,12 @@ def _time_budget(db: DB, viewer: Viewer, plan: PlanOut) -> dict[str, Any]:
         except NotFound:
             hours = None
         budget = round(hours * 60) if hours is not None else None
-    sessions = plan.cadence.sessions_per_month * plan.cadence.minutes if plan.cadence else 0
-    planned = plan.planned_minutes_per_month
-    return {
-        "planned": planned,
-        "planned_text": minutes_text(planned),
-        "sessions_text": minutes_text(sessions),
-        "activities_text": minutes_text(max(0, planned - sessions)),
-        "budget": budget,
-        "budget_text": minutes_text(budget) if budget is not None else "",
-        "over": budget is not None and planned > budget,
-    }
+    cadence = plan.cadence
+    return TimeBudget(
+        planned=plan.planned_minutes_per_month,
+        sessions=cadence.sessions_per_month * cadence.minutes if cadence else 0,
+        budget=budget,
+    )
 
 
 def activity_facts(activity: Activity) -> str:
@@ -191,6 +203,7 @@ def plan_page(
         numbers=citation_numbers(plan.citations),
         status_buttons=STATUS_BUTTONS,
         activity_facts=activity_facts,
+        minutes=minutes_text,
         status_labels=STATUS_LABELS,
         health_labels=HEALTH_LABELS,
         plan_status_labels=PLAN_STATUS_LABELS,
@@ -334,6 +347,7 @@ def print_plan(
         owner_name=names.get(plan.owner_id, "A member"),
         health=health_for(db, viewer, services, plan_id),
         budget=_time_budget(db, viewer, plan),
+        minutes=minutes_text,
         numbers=citation_numbers(plan.citations),
         status_labels=STATUS_LABELS,
         health_labels=HEALTH_LABELS,
