@@ -103,6 +103,20 @@ def test_home_lists_the_match_the_next_session_and_each_plans_health(
     assert f'href="/plans/{plan["id"]}"' in page.text
 
 
+def test_a_mentors_home_lists_their_mentees_plan_as_someone_elses(
+    client: TestClient, api: Api
+) -> None:
+    mentee, mentor, plan = _pair_with_plan(api)
+    sign_in(client, mentor["api_key"])
+
+    page = client.get("/")
+
+    text = _text(page.text)
+    assert f"Plans of the people you work with {mentee['name']}\u2019s plan Off track" in text
+    assert f'href="/plans/{plan["id"]}"' in page.text
+    assert "Nothing scheduled yet." in text
+
+
 def test_someone_not_yet_matched_is_told_what_happens_next(client: TestClient, api: Api) -> None:
     waiting = api.participant()
     sign_in(client, waiting["api_key"])
