@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from assistant.config import Settings
-from assistant.pages import signin
+from assistant.pages import sessions, signin
 from assistant.pages.common import (
     STATIC_DIR,
     SignInRequired,
@@ -68,6 +68,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mount_docs(app)
     app.include_router(signin.router)
+    app.include_router(sessions.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(_: Request, exc: SignInRequired) -> Response:
