@@ -281,6 +281,8 @@ def test_an_open_item_from_last_time_is_at_the_top_and_ticks_off_in_place(
     theirs = next(i for i in items if i["text"] == "Book a rehearsal room")
     # The mentee may tick their own item but not the mentor's: no button for that one.
     assert f"/action-items/{mine['id']}" in top and f"/action-items/{theirs['id']}" not in top
+    # Every form on the page carries this browser's token, the tick-off ones included.
+    assert page.count("<form") == page.count(f'name="csrf_token" value="{csrf_from(page)}"')
     ticked = post_form(
         client, f"/action-items/{mine['id']}", {"done": "true", "next": path}, page=path
     )
@@ -447,6 +449,17 @@ def test_browser_mentor_schedules_drafts_notes_and_finds_the_item_next_time(
     page.goto(f"{live_server.url}/matches/{match['id']}")
     assert page.get_by_text("Write the first two slides", exact=True).is_visible()
     screenshot(page, "match")
+
+    # Ticking it off updates the list in place: the page is not reloaded, the form the
+    # mentor may be half-way through keeps what was typed.
+    page.get_by_label("Title").fill("typed, not yet sent")
+    page.get_by_role("button", name=re.compile(r"^Done\W+Write the first two slides")).click()
+    page.get_by_text("Nothing open. Well done.").wait_for()
+    assert page.get_by_label("Title").input_value() == "typed, not yet sent"
+    # ...and a screen reader hears what happened.
+    page.wait_for_function(
+        "document.getElementById('live-region').textContent === 'Action item ticked off.'"
+    )
 
 
 def test_browser_peer_agenda_shows_both_peers_time_and_leads(
