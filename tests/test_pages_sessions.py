@@ -247,6 +247,20 @@ def test_a_note_needs_text_and_an_explicit_visibility_and_keeps_the_input(
     assert 'value="Send the slides"' in blank.text
     assert f'value="{mentee["id"]}" selected' in blank.text
 
+    typo = post_form(
+        client,
+        f"{path}/notes",
+        {
+            "text": "Went well",
+            "visibility": "match",
+            "item_text_1": "Send the slides",
+            "item_due_1": "2207-03-01",
+        },
+        page=path,
+    )
+    assert typo.status_code == 422 and "Due date" in typo.text
+    assert 'value="2207-03-01"' in typo.text and 'value="Send the slides"' in typo.text
+
     unchosen = post_form(client, f"{path}/notes", {"text": "Went well"}, page=path)
     assert unchosen.status_code == 422 and "Who can read it" in unchosen.text
     assert ">Went well</textarea>" in unchosen.text
@@ -526,3 +540,11 @@ def test_browser_peer_agenda_shows_both_peers_time_and_leads(
     body = page.locator("main").inner_text().lower()
     assert "mentor" not in body and "mentee" not in body
     screenshot(page, "peer-agenda")
+
+    # A talking point is added and removed in place, without leaving the agenda.
+    page.get_by_label("Something you want to talk about").fill("Pairing on a review")
+    page.get_by_role("button", name="Add talking point").click()
+    points = page.locator("#talking-points")
+    points.get_by_text("Pairing on a review", exact=True).wait_for()
+    page.get_by_role("button", name=re.compile(r"^Remove\W+Pairing on a review")).click()
+    points.get_by_text("No talking points yet.").wait_for()

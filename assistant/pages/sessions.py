@@ -40,7 +40,6 @@ from assistant.plans.markdown import citation_numbers, minutes_text
 from assistant.sessions import service as sessions
 from assistant.sessions.models import (
     ActionItem,
-    ActionItemIn,
     MentoringSession,
     Note,
     NoteCreate,
@@ -519,29 +518,21 @@ def remove_talking_point(
     return see_other(with_flash(f"/sessions/{session_id}", "point-removed"))
 
 
-def _action_items_from(form: FormData) -> tuple[list[dict[str, str]], list[ActionItemIn]]:
-    """The note form's action-item rows: what was typed (to show again) and the rows
-    with text as the API's schema (a row left blank is no item)."""
-    rows: list[dict[str, str]] = []
-    items: list[ActionItemIn] = []
-    for n in range(1, ACTION_ITEM_ROWS + 1):
-        row = {
+def _typed_action_items(form: FormData) -> list[dict[str, str]]:
+    """The note form's action-item rows exactly as typed, to show again after an error."""
+    return [
+        {
             "text": form_text(form, f"item_text_{n}"),
             "owner_id": form_text(form, f"item_owner_{n}"),
             "due_date": form_text(form, f"item_due_{n}"),
         }
-        rows.append(row)
-        if row["text"]:
-            items.append(
-                ActionItemIn.model_validate(
-                    {
-                        "text": row["text"],
-                        "owner_id": row["owner_id"] or None,
-                        "due_date": row["due_date"] or None,
-                    }
-                )
-            )
-    return rows, items
+        for n in range(1, ACTION_ITEM_ROWS + 1)
+    ]
+
+
+def _action_items_for_api(rows: list[dict[str, str]]) -> list[dict[str, str | None]]:
+    """The rows with text, as NoteCreate takes them (a row left blank is no item)."""
+    return [{key: value or None for key, value in row.items()} for row in rows if row["text"]]
 
 
 @router.post("/sessions/{session_id}/notes")
@@ -555,14 +546,13 @@ def add_note(
 ) -> Response:
     text = form_text(form, "text")
     visibility = form_text(form, "visibility")
-    rows: list[dict[str, str]] = []
+    rows = _typed_action_items(form)
     kept: dict[str, Any] = {"text": text, "visibility": visibility, "rows": rows}
     try:
-        rows[:], items = _action_items_from(form)
         if visibility not in VISIBILITY_WORDS:
             raise _FormError("Who can read it: choose one of the three options.")
         data = NoteCreate.model_validate(
-            {"text": text, "visibility": visibility, "action_items": items}
+            {"text": text, "visibility": visibility, "action_items": _action_items_for_api(rows)}
         )
         note = sessions.add_note(db, actor=viewer.principal, session_id=session_id, data=data)
     except (_FormError, ValidationError, DomainError) as exc:
