@@ -86,6 +86,16 @@ def test_match_page_lists_plans_with_their_status(client: TestClient, api: Api) 
     assert f"{mentee['name']}'s plan" in shown and plan["status"].capitalize() in shown
 
 
+def test_a_peer_pairs_match_page_speaks_of_peers(client: TestClient, api: Api) -> None:
+    alex, sam, match = api.complementary_peers()
+    api.session(match)
+    sign_in(client, sam["api_key"])
+    page = client.get(f"/matches/{match['id']}").text
+    main = page[page.index("<main") : page.index("</main>")]
+    assert "Peer pair" in main and alex["name"] in main and sam["name"] in main
+    assert "mentor" not in main.lower() and "mentee" not in main.lower()
+
+
 def test_scheduling_with_a_garbage_or_implausible_date_keeps_the_input(
     client: TestClient, api: Api
 ) -> None:
