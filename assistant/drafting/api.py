@@ -8,10 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 
 from assistant.drafting import service
-from assistant.drafting.export import agenda_markdown, session_ics
+from assistant.drafting.export import agenda_markdown
 from assistant.drafting.models import AgendaFormat, AgendaOut, AgendaRequest
-from assistant.errors import NotFound
-from assistant.sessions.service import session_out, visible_session
 from assistant.web import DB, Caller, Services
 
 router = APIRouter(prefix="/v1", tags=["agendas"])
@@ -67,15 +65,12 @@ def read_agenda(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 def session_calendar(session_id: str, db: DB, caller: Caller, services: Services) -> Response:
-    row = visible_session(db, caller, session_id)
-    try:
-        agenda: AgendaOut | None = service.read_agenda(db, actor=caller, session_id=session_id)
-    except NotFound:
-        agenda = None
-    names = list(service.session_members(db, actor=caller, session_id=session_id).values())
-    text = session_ics(session_out(row), agenda, names, services.clock.now())
+    text = service.session_calendar(
+        db, actor=caller, session_id=session_id, now=services.clock.now()
+    )
+    filename = service.calendar_filename(session_id)
     return Response(
         text,
         media_type="text/calendar; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="session-{row.id}.ics"'},
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from assistant.audit.service import record_event
 from assistant.auth import Principal
 from assistant.drafting.context import build_agenda_context
+from assistant.drafting.export import session_ics
 from assistant.drafting.models import AgendaBody, AgendaContext, AgendaDrafter, AgendaOut
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import NotFound, RuleViolation
@@ -17,7 +18,7 @@ from assistant.matching.service import match_out
 from assistant.retrieval.notes import NoteIndex
 from assistant.retrieval.service import KnowledgeBase
 from assistant.sessions.models import MentoringSession
-from assistant.sessions.service import visible_session
+from assistant.sessions.service import session_out, visible_session
 
 
 class AgendaRejected(Exception):
@@ -139,3 +140,19 @@ def session_members(db: Session, *, actor: Principal, session_id: str) -> dict[s
     """Member names by id, for exports of a session the caller may see."""
     _, match = _working_session(db, actor, session_id)
     return {m.participant_id: m.name for m in match_out(db, match).members}
+
+
+def session_calendar(db: Session, *, actor: Principal, session_id: str, now: datetime) -> str:
+    """The session as an iCalendar event carrying its latest agenda, for the API route
+    and the page's download alike (a session without an agenda is still an event)."""
+    row = visible_session(db, actor, session_id)
+    try:
+        agenda: AgendaOut | None = read_agenda(db, actor=actor, session_id=session_id)
+    except NotFound:
+        agenda = None
+    names = list(session_members(db, actor=actor, session_id=session_id).values())
+    return session_ics(session_out(row), agenda, names, now)
+
+
+def calendar_filename(session_id: str) -> str:
+    return f"session-{session_id}.ics"

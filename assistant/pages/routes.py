@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from assistant.config import Settings
-from assistant.pages import chat, plans, signin
+from assistant.pages import chat, plans, sessions, signin
 from assistant.pages.common import (
     STATIC_DIR,
     SignInRequired,
@@ -70,6 +70,7 @@ def install_pages(app: FastAPI, settings: Settings) -> None:
     app.include_router(signin.router)
     app.include_router(chat.router)
     app.include_router(plans.router)
+    app.include_router(sessions.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(_: Request, exc: SignInRequired) -> Response:

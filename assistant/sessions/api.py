@@ -5,14 +5,11 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Response, status
-from sqlalchemy.orm import Session
 
 from assistant.sessions import service
 from assistant.sessions.models import (
     ActionItemOut,
     ActionItemUpdate,
-    MentoringSession,
-    Note,
     NoteCreate,
     NoteOut,
     NoteUpdate,
@@ -22,7 +19,7 @@ from assistant.sessions.models import (
     TalkingPointIn,
     TalkingPointOut,
 )
-from assistant.web import DB, AppServices, Caller, Services
+from assistant.web import DB, Caller, Services
 
 router = APIRouter(prefix="/v1", tags=["sessions"])
 logger = logging.getLogger("tandem.sessions")
@@ -56,19 +53,6 @@ def update_session(session_id: str, body: SessionUpdate, db: DB, caller: Caller)
     )
 
 
-def _indexed(services: AppServices, db: Session, note: Note) -> bool:
-    """Index a committed note for search. A vector store that is down costs search, not
-    the note: the note is saved and the answer says it is not searchable yet."""
-    try:
-        services.notes_index.index(
-            service.indexable_note(note, db.get(MentoringSession, note.session_id))
-        )
-        return True
-    except Exception:
-        logger.exception("note %s saved but not indexed for search", note.id)
-        return False
-
-
 @router.post(
     "/sessions/{session_id}/notes", status_code=status.HTTP_201_CREATED, response_model=NoteOut
 )
@@ -78,7 +62,7 @@ def add_note(
     note = service.add_note(db, actor=caller, session_id=session_id, data=body)
     # Committed before indexing: the index never holds a note the database lacks.
     db.commit()
-    indexed = _indexed(services, db, note)
+    indexed = service.index_note(db, services.notes_index, note)
     return service.note_out(note).model_copy(update={"search_indexed": indexed})
 
 
@@ -90,7 +74,7 @@ def update_note(
         db, actor=caller, note_id=note_id, data=body, now=services.clock.now()
     )
     db.commit()
-    indexed = _indexed(services, db, note)
+    indexed = service.index_note(db, services.notes_index, note)
     return service.note_out(note).model_copy(update={"search_indexed": indexed})
 
 

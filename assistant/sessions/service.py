@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
@@ -29,6 +30,8 @@ from assistant.sessions.models import (
     TalkingPointIn,
     TalkingPointOut,
 )
+
+logger = logging.getLogger("tandem.sessions")
 
 
 def session_out(row: MentoringSession) -> SessionOut:
@@ -210,6 +213,18 @@ def indexable_note(note: Note, meeting: MentoringSession | None) -> IndexedNote:
         text=note.text,
         title=title,
     )
+
+
+def index_note(session: Session, notes_index: NoteIndex, note: Note) -> bool:
+    """Index a committed note for search; every writer of notes (API and pages) calls
+    this after committing, so the index never holds a note the database lacks. A vector
+    store that is down costs search, not the note: False says it is not searchable yet."""
+    try:
+        notes_index.index(indexable_note(note, session.get(MentoringSession, note.session_id)))
+        return True
+    except Exception:
+        logger.exception("note %s saved but not indexed for search", note.id)
+        return False
 
 
 def all_indexable_notes(session: Session) -> list[IndexedNote]:
