@@ -13,7 +13,15 @@ import httpx
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
-from .browser import LiveServer, csrf_from, post_form, screenshot, sign_in, sign_in_in_browser
+from .browser import (
+    LiveServer,
+    assert_accessible,
+    csrf_from,
+    post_form,
+    screenshot,
+    sign_in,
+    sign_in_in_browser,
+)
 from .support import STAFF_KEY, Api, expect, mentor_profile, profile
 
 JSON = dict[str, Any]
@@ -344,4 +352,21 @@ def test_a_mentee_streams_a_plan_and_accepts_it_on_a_phone(
     card.get_by_role("button", name="Accept").click()
     page.locator(".plan-card .badge.accepted").wait_for()
     assert page.locator(".plan-card").get_by_text("Accepted").is_visible()
+    assert_accessible(page)
     screenshot(page, "chat")
+
+    # On to the plan itself: tick the first milestone done and watch its health move.
+    card.get_by_role("link", name="Open the plan").click()
+    page.wait_for_url(re.compile(r".*/plans/[A-Za-z0-9_-]+$"))
+    assert_accessible(page)
+    health = page.locator("#plan-health")
+    before = health.inner_text()
+    assert "0% of milestones done" in before
+    first = page.locator(".plan-milestone").first
+    first.get_by_role("button", name="Done").click()
+    from playwright.sync_api import expect as eventually
+
+    eventually(health).not_to_contain_text("0% of milestones done")
+    after = health.inner_text()
+    assert after != before and "0% of milestones done" not in after
+    assert page.locator(".plan-milestone").first.locator(".badge").first.inner_text() == "Done"

@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from .browser import csrf_from, post_form, screenshot, sign_in, sign_in_in_browser
+from .browser import (
+    assert_accessible,
+    csrf_from,
+    post_form,
+    screenshot,
+    sign_in,
+    sign_in_in_browser,
+)
 from .support import STAFF_KEY, Api, bearer, expect, mentor_profile, profile
 
 # Starts two months before the test clock (2027-03-01): "Outline" is 28 days overdue,
@@ -437,6 +444,7 @@ def test_a_mentee_ticks_a_milestone_done_on_a_phone_and_sees_the_health_change(
 
     page = phone.new_page()
     sign_in_in_browser(page, live_server.url, mentee["api_key"])
+    assert_accessible(page)
     screenshot(page, "home")
     page.get_by_role("link", name="Your plan").click()
     page.wait_for_url(f"**/plans/{plan['id']}")
@@ -451,6 +459,7 @@ def test_a_mentee_ticks_a_milestone_done_on_a_phone_and_sees_the_health_change(
     assert OVERDUE_REASON not in health.inner_text()
     assert "1 of 2 milestones done" in health.inner_text()
     assert page.locator(f"#m-{_milestone_id(plan, 'Outline')} .badge").inner_text() == "Done"
+    assert_accessible(page)
     screenshot(page, "plan")
     # The page was updated in place, and a reload shows the same: it was saved.
     page.reload()
@@ -458,4 +467,5 @@ def test_a_mentee_ticks_a_milestone_done_on_a_phone_and_sees_the_health_change(
     assert csrf_from(page.content())
     page.get_by_role("link", name="Print view").click()
     page.get_by_role("heading", name="Development plan: Priya Natarajan").wait_for()
+    assert_accessible(page)
     screenshot(page, "plan-print")

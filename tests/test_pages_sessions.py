@@ -14,7 +14,15 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from .browser import LiveServer, csrf_from, post_form, screenshot, sign_in, sign_in_in_browser
+from .browser import (
+    LiveServer,
+    assert_accessible,
+    csrf_from,
+    post_form,
+    screenshot,
+    sign_in,
+    sign_in_in_browser,
+)
 from .support import STAFF_KEY, Api, expect, mentor_profile, profile
 
 
@@ -459,6 +467,7 @@ def test_browser_mentor_schedules_drafts_notes_and_finds_the_item_next_time(
     page.get_by_label("Due date").first.fill("2027-03-10")
     page.get_by_role("button", name="Save note").click()
     page.get_by_text("Note saved.").wait_for()
+    assert_accessible(page)
     screenshot(page, "session")
 
     page.goto(f"{live_server.url}/matches/{match['id']}")
@@ -472,6 +481,7 @@ def test_browser_mentor_schedules_drafts_notes_and_finds_the_item_next_time(
 
     page.goto(f"{live_server.url}/matches/{match['id']}")
     assert page.get_by_text("Write the first two slides", exact=True).is_visible()
+    assert_accessible(page)
     screenshot(page, "match")
 
     # Ticking it off updates the list in place: the page is not reloaded, the form the
@@ -549,6 +559,7 @@ def test_browser_peer_agenda_shows_both_peers_time_and_leads(
         assert any(name in lead for lead in leads), f"{name} leads nothing"
     body = page.locator("main").inner_text().lower()
     assert "mentor" not in body and "mentee" not in body
+    assert_accessible(page)
     screenshot(page, "peer-agenda")
 
     # A talking point is added and removed in place, without leaving the agenda.
