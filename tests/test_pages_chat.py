@@ -93,6 +93,11 @@ def test_a_plan_request_without_script_redirects_to_the_reply_and_its_plan_card(
         assert objective["title"] in page.text
     assert f"/chat/{conversation_id}/plans/{plan_id}/accept" in page.text
     assert ">Accept</button>" in page.text and ">Revise</button>" in page.text
+    # People read words: the plan's id is a link on the word "plan", never text to copy,
+    # and the reply's long plan text (the card shows the plan) is one tap away.
+    assert not re.search(r">[^<]*" + plan_id, page.text)
+    assert f'<a href="/plans/{plan_id}">plan</a>' in page.text
+    assert "<summary>The whole reply</summary>" in page.text
     # The conversation is listed by its title, linking to it.
     index = client.get("/chat")
     assert f'href="/chat/{conversation_id}"' in index.text and PLAN_REQUEST in index.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Depends, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse
@@ -176,7 +178,28 @@ def long_date(value: date | datetime | None) -> str:
     return value.strftime("%a %-d %b %Y")
 
 
+# "plan 8759…", "session 1a2b…" in text written for the API: in a page the 32-character
+# id becomes a link on the word before it, so people read words and can still follow it.
+_ID_REFERENCE = re.compile(r"\b(plan|Plan|session|Session) ([0-9a-f]{32})\b")
+_PAGE_FOR = {"plan": "/plans/", "session": "/sessions/"}
+
+
+def linked_ids(text: str) -> Markup:
+    """Escape `text` (untrusted), then turn "plan <id>" / "session <id>" into links."""
+    parts: list[str] = []
+    last = 0
+    for found in _ID_REFERENCE.finditer(text):
+        parts.append(str(escape(text[last : found.start()])))
+        word, ident = found.group(1), found.group(2)
+        href = _PAGE_FOR[word.lower()] + ident
+        parts.append(f'<a href="{href}">{escape(word)}</a>')
+        last = found.end()
+    parts.append(str(escape(text[last:])))
+    return Markup("".join(parts))
+
+
 templates.filters["long_date"] = long_date
+templates.filters["linked_ids"] = linked_ids
 templates.filters["urlquote"] = lambda value: quote(str(value), safe="")
 
 
