@@ -249,6 +249,8 @@ def log_progress(
         data = ProgressIn(milestone_id=milestone_id, status=form_text(form, "status"))
         service.log_progress(db, actor=viewer.principal, plan_id=plan_id, data=data)
     except (ValidationError, InvalidField, RuleViolation, NotAllowed) as exc:
+        # Nothing of a refused change may be committed with the page that reports it.
+        db.rollback()
         code, message = _refused(exc)
         return plan_page(
             request,
@@ -277,6 +279,8 @@ def accept_plan(
     try:
         service.accept_plan(db, actor=viewer.principal, plan_id=plan_id)
     except (RuleViolation, NotAllowed) as exc:
+        # Nothing of a refused change may be committed with the page that reports it.
+        db.rollback()
         code, message = _refused(exc)
         return plan_page(
             request,
@@ -312,6 +316,8 @@ def revise_plan(
             notes_index=services.notes_index,
         )
     except (ValidationError, InvalidField, RuleViolation, NotAllowed) as exc:
+        # Nothing of a refused change may be committed with the page that reports it.
+        db.rollback()
         code, message = _refused(exc)
         return plan_page(
             request,
