@@ -184,8 +184,14 @@ _ID_REFERENCE = re.compile(r"\b(plan|Plan|session|Session) ([0-9a-f]{32})\b")
 _PAGE_FOR = {"plan": "/plans/", "session": "/sessions/"}
 
 
+# A citation's chunk id helps an API client find the passage; a reader it only distracts.
+_CHUNK_REFERENCE = re.compile(r", chunk [0-9a-f]{32}\b")
+
+
 def linked_ids(text: str) -> Markup:
-    """Escape `text` (untrusted), then turn "plan <id>" / "session <id>" into links."""
+    """Escape `text` (untrusted), then turn "plan <id>" / "session <id>" into links and
+    drop citations' chunk ids."""
+    text = _CHUNK_REFERENCE.sub("", text)
     parts: list[str] = []
     last = 0
     for found in _ID_REFERENCE.finditer(text):
