@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # The most tokens a model may generate per call, by task. Without a cap a small
+    # model can generate until its context is full, holding the server for minutes
+    # after Tandem gave up; each cap leaves room for the longest answer the task's
+    # schema allows (a plan's objectives and milestones; a few sentences of rationale).
+    llm_max_tokens_plan: int = Field(default=1800, ge=64, le=32_768)
+    llm_max_tokens_agenda: int = Field(default=1500, ge=64, le=32_768)
+    llm_max_tokens_chat: int = Field(default=800, ge=64, le=32_768)
+    llm_max_tokens_rationale: int = Field(default=250, ge=64, le=32_768)
     # With a model configured, the best this many suggestions of a pairing run get a
     # model-written rationale at once (one call each); the rest get the composed one
     # and staff can ask for more, one suggestion at a time.

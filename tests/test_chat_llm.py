@@ -23,6 +23,7 @@ from .fake_openai import ChatReply, FakeOpenAI, fake_openai_server
 from .support import Api, expect
 
 MODEL = "fake-chat-model"
+CHAT_MAX_TOKENS = 321
 JSON = dict[str, Any]
 
 
@@ -47,7 +48,12 @@ class LLMChat:
 def llm_chat(settings: Settings, clock: FixedClock) -> Iterator[LLMChat]:
     with fake_openai_server() as server:
         configured = settings.model_copy(
-            update={"llm_base_url": server.base_url, "llm_model": MODEL, "llm_timeout_seconds": 1}
+            update={
+                "llm_base_url": server.base_url,
+                "llm_model": MODEL,
+                "llm_timeout_seconds": 1,
+                "llm_max_tokens_chat": CHAT_MAX_TOKENS,
+            }
         )
         app = create_app(configured, clock=clock, embedder=WordOverlapEmbedder())
         with TestClient(app) as client:
@@ -202,6 +208,20 @@ def test_what_the_model_did_before_failing_is_undone(llm_chat: LLMChat) -> None:
         {"type": "plan_drafted", "plan_id": plan["id"], "version": 1}
     ]
     assert completion["tandem"]["assistant"] == "offline (fallback: HTTP 503)"
+
+
+def test_each_model_call_is_capped_by_its_tasks_token_setting(llm_chat: LLMChat) -> None:
+    _, sam, match = llm_chat.api.mentor_pair()
+    llm_chat.server.tool_replies += [
+        call("draft_plan", match_id=match["id"]),
+        ChatReply(content="I drafted your plan."),
+    ]
+    llm_chat.ask(sam["api_key"], "I want a plan")
+    # The chat's rounds get the chat cap; the plan drafted by its tool gets the plan's.
+    caps = [(("tools" in r), r.get("max_tokens")) for r in llm_chat.server.chat_requests]
+    plan_cap = Settings(environment="test").llm_max_tokens_plan
+    assert caps[0] == (True, CHAT_MAX_TOKENS) and caps[-1] == (True, CHAT_MAX_TOKENS)
+    assert (False, plan_cap) in caps
 
 
 def test_tandem_offline_never_calls_the_model(llm_chat: LLMChat) -> None:

@@ -85,6 +85,7 @@ def test_a_good_answer_is_stored_as_the_models_agenda(world: World) -> None:
     (sent,) = world.server.chat_requests
     prompt = sent["messages"][1]["content"]
     assert world.mentee["id"] in prompt and "30 minutes" in prompt
+    assert sent["max_tokens"] == Settings(environment="test").llm_max_tokens_agenda
 
 
 def test_minutes_that_do_not_add_up_are_sent_back_once_then_replaced(world: World) -> None:

@@ -49,6 +49,7 @@ from .support import Api, expect
 START = date(2027, 3, 1)
 GOAL = "Present our team's work at the quarterly all-hands"
 MODEL = "plan-test-model"
+PLAN_MAX_TOKENS = 1234
 
 
 # ---- fixtures and helpers ----------------------------------------------------------
@@ -187,7 +188,9 @@ def scripted(*replies: str | AIMessage) -> tuple[GenericFakeChatModel, Calls]:
 
 
 def drafter(model: GenericFakeChatModel, library: PlaybookLibrary) -> LLMPlanDrafter:
-    return LLMPlanDrafter(model, MODEL, library, fallback=ComposerDrafter(library))
+    return LLMPlanDrafter(
+        model, MODEL, library, fallback=ComposerDrafter(library), max_tokens=PLAN_MAX_TOKENS
+    )
 
 
 # ---- with fake chat models ---------------------------------------------------------
@@ -411,6 +414,10 @@ def test_http_a_good_answer_is_stored_as_the_models_plan(llm_app: LLMApp) -> Non
     assert plan["remarks"] == []
     (sent,) = llm_app.server.chat_requests
     assert sent["model"] == MODEL and sent["temperature"] == 0
+    # The plan's token cap, as `max_tokens`: the field every OpenAI-compatible server
+    # reads (llama.cpp ignored `max_completion_tokens` until 2026).
+    assert sent["max_tokens"] == Settings(environment="test").llm_max_tokens_plan
+    assert "max_completion_tokens" not in sent
     assert [m["role"] for m in sent["messages"]] == ["system", "user"]
     assert llm_app.server.requests[-1]["auth"] == "Bearer not-needed"
 

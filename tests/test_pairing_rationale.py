@@ -98,6 +98,10 @@ def test_a_checked_model_rationale_is_stored_with_its_author(world: World) -> No
     by_mentee = _by_mentee(run)
     assert {s["rationale_by"] for s in run["suggestions"]} == {f"openai:{MODEL}"}
     assert {by_mentee["Sam"]["rationale"], by_mentee["Kim"]["rationale"]} <= {GOOD_SAM, GOOD_KIM}
+    # A rationale is a few sentences: a small model may not ramble on past that.
+    assert {r["max_tokens"] for r in world.server.chat_requests} == {
+        Settings(environment="test").llm_max_tokens_rationale
+    }
     sent = world.server.chat_requests[0]["messages"]
     user = next(m["content"] for m in sent if m["role"] == "user")
     # The reasons reach the model as a tagged data block, not as instructions.

@@ -18,8 +18,9 @@ import logging
 import re
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import Runnable
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,8 +32,8 @@ from assistant.chat.quotes import citation_of
 from assistant.chat.turns import Reply, Turn
 from assistant.drafting.service import AgendaRejected
 from assistant.errors import DomainError
+from assistant.llm.calls import ModelCallFailed, invoke_bounded
 from assistant.llm.prompts import PromptTemplate, load_prompt
-from assistant.llm.structured import failure_reason
 from assistant.plans.models import Plan, PlanOut
 from assistant.plans.service import plan_out
 from assistant.sessions.service import list_sessions
@@ -277,9 +278,11 @@ class LLMAssistant:
         services: AppServices,
         chat_model: BaseChatModel,
         model_name: str,
+        max_tokens: int,
         prompt: PromptTemplate | None = None,
     ) -> None:
         self.db = db
+        self.max_tokens = max_tokens
         self.actor = actor
         self.services = services
         self.chat_model = chat_model
@@ -300,7 +303,7 @@ class LLMAssistant:
             )
         bound = self.chat_model.bind_tools(TOOLS)
         for _ in range(MAX_TOOL_ROUNDS):
-            answer = _invoke(bound, messages)
+            answer = _invoke(bound, messages, max_tokens=self.max_tokens)
             messages.append(answer)
             if not answer.tool_calls:
                 text = answer.text.strip()
@@ -327,11 +330,16 @@ class LLMAssistant:
         raise ModelFailed(f"no answer after {MAX_TOOL_ROUNDS} tool rounds")
 
 
-def _invoke(model: Any, messages: list[BaseMessage]) -> AIMessage:
+def _invoke(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int,
+) -> AIMessage:
     try:
-        answer = model.invoke(messages)
-    except Exception as exc:
-        raise ModelFailed(failure_reason(exc)) from exc
+        answer = invoke_bounded(model, messages, max_tokens=max_tokens)
+    except ModelCallFailed as failure:
+        raise ModelFailed(failure.reason) from failure
     if not isinstance(answer, AIMessage):
         raise ModelFailed("unexpected answer type")
     return answer

@@ -305,6 +305,7 @@ def _answer(
             services=services,
             chat_model=services.chat_model,
             model_name=settings.llm_model,
+            max_tokens=settings.llm_max_tokens_chat,
         )
         savepoint = db.begin_nested()
         try:

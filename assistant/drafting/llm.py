@@ -466,8 +466,11 @@ class LLMPlanDrafter:
         library: Playbooks,
         fallback: PlanDrafter,
         prompt: PromptTemplate | None = None,
+        *,
+        max_tokens: int,
     ) -> None:
         self._chat_model = chat_model
+        self._max_tokens = max_tokens
         self.name = f"openai:{model_name}"
         self._library = library
         self._fallback = fallback
@@ -488,6 +491,7 @@ class LLMPlanDrafter:
                 context.variables(DraftPlan),
                 DraftPlan,
                 allowed_citation_ids=context.citation_ids,
+                max_tokens=self._max_tokens,
                 check=_plan_rules(context),
             )
         except ModelCallFailed as failure:
@@ -518,4 +522,10 @@ def build_plan_drafter(settings: Settings, library: PlaybookLibrary) -> PlanDraf
     chat_model = build_chat_model(settings)
     if chat_model is None or settings.llm_model is None:
         return composer
-    return LLMPlanDrafter(chat_model, settings.llm_model, library, fallback=composer)
+    return LLMPlanDrafter(
+        chat_model,
+        settings.llm_model,
+        library,
+        fallback=composer,
+        max_tokens=settings.llm_max_tokens_plan,
+    )

@@ -137,8 +137,11 @@ class LLMAgendaDrafter:
         model_name: str,
         fallback: AgendaDrafter | None = None,
         prompt: PromptTemplate | None = None,
+        *,
+        max_tokens: int,
     ) -> None:
         self._chat_model = chat_model
+        self._max_tokens = max_tokens
         self.name = f"openai:{model_name}"
         self._fallback = fallback or AgendaComposer()
         self._prompt = prompt or load_prompt("agenda")  # a broken file fails at start-up
@@ -169,6 +172,7 @@ class LLMAgendaDrafter:
                 agenda_variables(context),
                 DraftAgenda,
                 allowed_citation_ids=set(citable),
+                max_tokens=self._max_tokens,
                 check=rules,
             )
         except ModelCallFailed as failure:
@@ -209,4 +213,9 @@ def build_agenda_drafter(settings: Settings) -> AgendaDrafter:
     chat_model = build_chat_model(settings)
     if chat_model is None or settings.llm_model is None:
         return AgendaComposer()
-    return LLMAgendaDrafter(chat_model, settings.llm_model, fallback=AgendaComposer())
+    return LLMAgendaDrafter(
+        chat_model,
+        settings.llm_model,
+        fallback=AgendaComposer(),
+        max_tokens=settings.llm_max_tokens_agenda,
+    )

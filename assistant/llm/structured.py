@@ -11,13 +11,14 @@ import re
 from collections.abc import Callable, Collection
 from typing import Any, TypeVar, cast
 
-import openai
-from langchain_core.exceptions import ModelConnectionError, ModelTimeoutError
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ValidationError
 
+from assistant.llm.calls import ModelCallFailed, failure_reason, invoke_bounded
 from assistant.llm.prompts import PromptTemplate
+
+__all__ = ["ModelCallFailed", "ask", "ask_structured", "failure_reason", "fallback_label"]
 
 MAX_ERROR_CHARS = 600  # what of a validation error goes back to the model and the remark
 MAX_LABEL_REASON = 120  # a drafter label is stored in 200 characters
@@ -38,35 +39,12 @@ REPAIR_REQUEST = (
 )
 
 
-class ModelCallFailed(Exception):
-    """The model gave no usable answer; `reason` is short enough for a drafter label."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class _Unusable(ValueError):
     """An answer that parsed badly or broke a rule; the message goes back to the model."""
 
 
-def failure_reason(exc: Exception) -> str:
-    """A failed model call in a few words, for the label of what answered instead. Any
-    exception counts: a provider's own error type is still a failed call, not a 500."""
-    if isinstance(exc, openai.APITimeoutError | ModelTimeoutError | TimeoutError):
-        return "timeout"  # before connection errors: a timeout is one of them
-    if isinstance(exc, openai.APIStatusError):
-        return f"HTTP {exc.status_code}"
-    if isinstance(exc, openai.APIConnectionError | ModelConnectionError):
-        return "connection failed"
-    return f"model error: {type(exc).__name__}"
-
-
-def ask(chat_model: BaseChatModel, messages: list[BaseMessage]) -> str:
-    try:
-        reply = chat_model.invoke(messages)
-    except Exception as exc:
-        raise ModelCallFailed(failure_reason(exc)) from exc
+def ask(chat_model: BaseChatModel, messages: list[BaseMessage], *, max_tokens: int) -> str:
+    reply = invoke_bounded(chat_model, messages, max_tokens=max_tokens)
     refused = reply.additional_kwargs.get("refusal") or (
         isinstance(reply.content, list)
         and any(isinstance(b, dict) and b.get("type") == "refusal" for b in reply.content)
@@ -132,16 +110,18 @@ def ask_structured(
     schema: type[Structured],
     *,
     allowed_citation_ids: Collection[str],
+    max_tokens: int,
     check: Callable[[Structured], None] | None = None,
 ) -> tuple[Structured, int]:
     """Ask for a JSON object matching `schema`; one repair round if it is unusable.
 
     `check` adds rules the schema cannot express (raise ValueError to send the problem
     back to the model). Returns the answer with invented citation ids removed and how
-    many there were. Raises ModelCallFailed when there is nothing usable.
+    many there were. Each call may generate at most `max_tokens` tokens. Raises
+    ModelCallFailed when there is nothing usable.
     """
     messages = prompt.render(**variables)
-    answer = ask(chat_model, messages)
+    answer = ask(chat_model, messages, max_tokens=max_tokens)
     try:
         result = _validated(answer, schema, check)
     except _Unusable as problem:
@@ -152,7 +132,7 @@ def ask_structured(
             HumanMessage(content=REPAIR_REQUEST.format(error=error)),
         ]
         try:
-            result = _validated(ask(chat_model, repair), schema, check)
+            result = _validated(ask(chat_model, repair, max_tokens=max_tokens), schema, check)
         except _Unusable as again:
             reason = f"invalid output after repair: {again}"[:MAX_ERROR_CHARS]
             raise ModelCallFailed(reason) from again

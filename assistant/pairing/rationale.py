@@ -174,9 +174,15 @@ class LLMRationaleWriter:
     is one run, so a run of hundreds of suggestions never waits on hundreds of timeouts."""
 
     def __init__(
-        self, chat_model: BaseChatModel, model_name: str, prompt: PromptTemplate | None = None
+        self,
+        chat_model: BaseChatModel,
+        model_name: str,
+        prompt: PromptTemplate | None = None,
+        *,
+        max_tokens: int,
     ) -> None:
         self._chat_model = chat_model
+        self._max_tokens = max_tokens
         self.name = f"openai:{model_name}"
         self._prompt = prompt or load_prompt("pairing")
         self._stopped: str | None = None
@@ -210,6 +216,7 @@ class LLMRationaleWriter:
                 variables,
                 DraftRationale,
                 allowed_citation_ids=(),
+                max_tokens=self._max_tokens,
                 check=check,
             )
         except ModelCallFailed as failure:
@@ -240,4 +247,5 @@ def build_rationale_writers(settings: Settings) -> RationaleWriters:
         return FactorRationaleWriter
     prompt = load_prompt("pairing")  # a broken prompt file stops the service at start-up
     model_name = settings.llm_model
-    return lambda: LLMRationaleWriter(chat_model, model_name, prompt)
+    max_tokens = settings.llm_max_tokens_rationale
+    return lambda: LLMRationaleWriter(chat_model, model_name, prompt, max_tokens=max_tokens)
