@@ -32,6 +32,7 @@ from assistant.drafting.llm_agenda import build_agenda_drafter
 from assistant.drafting.models import AgendaDrafter
 from assistant.drafting.playbooks import PlaybookLibrary
 from assistant.errors import DomainError, InvalidField
+from assistant.llm.calls import ModelCallBudgetMiddleware
 from assistant.llm.client import build_chat_model
 from assistant.matching.api import router as matching_router
 from assistant.observability import (
@@ -319,6 +320,8 @@ def create_app(
         )
 
     app.add_middleware(SecurityHeadersMiddleware)
+    # Every model call of a request shares one deadline (assistant/llm/calls.py).
+    app.add_middleware(ModelCallBudgetMiddleware, seconds=settings.llm_timeout_seconds)
     # Added last = outermost: the request id and metrics cover the 413s too.
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)

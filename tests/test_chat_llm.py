@@ -24,6 +24,7 @@ from .support import Api, expect
 
 MODEL = "fake-chat-model"
 CHAT_MAX_TOKENS = 321
+TIMEOUT = 3
 JSON = dict[str, Any]
 
 
@@ -51,7 +52,9 @@ def llm_chat(settings: Settings, clock: FixedClock) -> Iterator[LLMChat]:
             update={
                 "llm_base_url": server.base_url,
                 "llm_model": MODEL,
-                "llm_timeout_seconds": 1,
+                # One deadline covers the whole request, tools included: room for a
+                # loaded test machine's retrieval and drafting besides the model.
+                "llm_timeout_seconds": TIMEOUT,
                 "llm_max_tokens_chat": CHAT_MAX_TOKENS,
             }
         )
@@ -176,7 +179,7 @@ def test_a_yes_that_is_a_question_or_a_no_is_not_consent(llm_chat: LLMChat, mess
     ("reply", "reason"),
     [
         pytest.param(ChatReply(status=500, content="overloaded"), "HTTP 500", id="server_error"),
-        pytest.param(ChatReply(content="late", delay=2.5), "timeout", id="timeout"),
+        pytest.param(ChatReply(content="late", delay=TIMEOUT + 1), "timeout", id="timeout"),
         pytest.param(ChatReply(content=""), "empty answer", id="empty"),
     ],
 )
@@ -199,6 +202,9 @@ def test_what_the_model_did_before_failing_is_undone(llm_chat: LLMChat) -> None:
         call("draft_plan", match_id=match["id"]),
         ChatReply(status=503, content="gone"),
     ]
+    # The drafter's answer is unusable (it drafts offline), yet the server did answer,
+    # so the chat's next round still asks the model.
+    llm_chat.server.chat_replies += [ChatReply(content="no plan"), ChatReply(content="none")]
     completion = llm_chat.ask(sam["api_key"], "I want a plan")
 
     # The model's draft was rolled back; the offline assistant drafted the one plan.
@@ -216,6 +222,7 @@ def test_each_model_call_is_capped_by_its_tasks_token_setting(llm_chat: LLMChat)
         call("draft_plan", match_id=match["id"]),
         ChatReply(content="I drafted your plan."),
     ]
+    llm_chat.server.chat_replies += [ChatReply(content="no plan"), ChatReply(content="none")]
     llm_chat.ask(sam["api_key"], "I want a plan")
     # The chat's rounds get the chat cap; the plan drafted by its tool gets the plan's.
     caps = [(("tools" in r), r.get("max_tokens")) for r in llm_chat.server.chat_requests]

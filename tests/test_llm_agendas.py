@@ -24,6 +24,9 @@ from .fake_openai import ChatReply, FakeOpenAI, fake_openai_server
 from .support import Api, expect
 
 MODEL = "agenda-model"
+# One deadline covers a whole request, retrieval and drafting included: room for a
+# loaded test machine besides the model.
+TIMEOUT = 3
 Body = dict[str, Any]
 
 
@@ -40,7 +43,11 @@ class World:
 def world(settings: Settings, clock: FixedClock) -> Iterator[World]:
     with fake_openai_server() as server:
         configured = settings.model_copy(
-            update={"llm_base_url": server.base_url, "llm_model": MODEL, "llm_timeout_seconds": 1}
+            update={
+                "llm_base_url": server.base_url,
+                "llm_model": MODEL,
+                "llm_timeout_seconds": TIMEOUT,
+            }
         )
         app = create_app(configured, clock=clock, embedder=WordOverlapEmbedder())
         with TestClient(app) as client:
@@ -111,7 +118,9 @@ def test_a_server_error_falls_back_to_the_composer(world: World) -> None:
 
 
 def test_a_timeout_falls_back_to_the_composer(world: World) -> None:
-    world.server.chat_replies.append(ChatReply(content=_answer(world, [5, 20, 5]), delay=2.5))
+    world.server.chat_replies.append(
+        ChatReply(content=_answer(world, [5, 20, 5]), delay=TIMEOUT + 1)
+    )
     agenda = _draft(world)
     assert agenda["drafter"] == "offline (fallback: timeout)"
 
@@ -132,7 +141,11 @@ def test_a_group_agenda_with_unequal_own_time_goes_back_then_is_replaced(
 ) -> None:
     with fake_openai_server() as server:
         configured = settings.model_copy(
-            update={"llm_base_url": server.base_url, "llm_model": MODEL, "llm_timeout_seconds": 1}
+            update={
+                "llm_base_url": server.base_url,
+                "llm_model": MODEL,
+                "llm_timeout_seconds": TIMEOUT,
+            }
         )
         app = create_app(configured, clock=clock, embedder=WordOverlapEmbedder())
         with TestClient(app) as client:

@@ -49,6 +49,9 @@ from .support import Api, expect
 START = date(2027, 3, 1)
 GOAL = "Present our team's work at the quarterly all-hands"
 MODEL = "plan-test-model"
+# One deadline covers a whole request, retrieval and drafting included: room for a
+# loaded test machine besides the model.
+TIMEOUT = 3
 PLAN_MAX_TOKENS = 1234
 
 
@@ -386,7 +389,11 @@ class LLMApp:
 def llm_app(settings: Settings, clock: FixedClock) -> Iterator[LLMApp]:
     with fake_openai_server() as server:
         configured = settings.model_copy(
-            update={"llm_base_url": server.base_url, "llm_model": MODEL, "llm_timeout_seconds": 1}
+            update={
+                "llm_base_url": server.base_url,
+                "llm_model": MODEL,
+                "llm_timeout_seconds": TIMEOUT,
+            }
         )
         # Configured by settings alone, as a deployment would be: the app builds the
         # model drafter with the composer behind it.
@@ -442,7 +449,7 @@ def test_http_a_server_error_falls_back_naming_the_status(llm_app: LLMApp) -> No
 
 
 def test_http_a_timeout_falls_back(llm_app: LLMApp) -> None:
-    llm_app.server.chat_replies.append(ChatReply(content=answer([llm_app.cite]), delay=2.5))
+    llm_app.server.chat_replies.append(ChatReply(content=answer([llm_app.cite]), delay=TIMEOUT + 1))
     plan = create_plan(llm_app)
 
     assert plan["drafter"] == "offline (fallback: timeout)"

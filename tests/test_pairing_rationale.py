@@ -22,6 +22,9 @@ from .support import Api, expect
 from .test_pairing import _cohort
 
 MODEL = "pairing-model"
+# One deadline covers a whole request, retrieval and drafting included: room for a
+# loaded test machine besides the model.
+TIMEOUT = 3
 Body = dict[str, Any]
 
 
@@ -60,7 +63,7 @@ def _world(settings: Settings, clock: FixedClock, **overrides: Any) -> Iterator[
             update={
                 "llm_base_url": server.base_url,
                 "llm_model": MODEL,
-                "llm_timeout_seconds": 1,
+                "llm_timeout_seconds": TIMEOUT,
                 **overrides,
             }
         )

@@ -4,10 +4,22 @@ Every model call in Tandem goes through `invoke_bounded`, so none can run a mode
 until its context is full (issue 14: a small model generated for 158 s, and the requests
 after it queued behind it). Failures become `ModelCallFailed` with a short reason, so
 each caller falls back to its offline path and says why.
+
+An HTTP request has one deadline, `TANDEM_LLM_TIMEOUT_SECONDS` after it started, shared
+by every model call it makes (`ModelCallBudgetMiddleware`): a chat turn whose model
+timed out used to wait a whole timeout again while its offline fallback drafted a plan
+through the model. Each call gets the time left; once a call of the request failed or
+the time is spent, later calls fail at once without reaching the server. Outside a
+request (the CLI) each call gets the model's full timeout.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import openai
@@ -15,6 +27,13 @@ from langchain_core.exceptions import ModelConnectionError, ModelTimeoutError
 from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+# A call with less time than this left cannot get an answer from any model worth asking;
+# failing at once spares the server a request it would work on after we gave up.
+MIN_CALL_SECONDS = 0.5
+NO_TIME_LEFT = "no time left"
+EARLIER_CALL_FAILED = "earlier model call failed"
 
 
 class ModelCallFailed(Exception):
@@ -37,6 +56,51 @@ def failure_reason(exc: Exception) -> str:
     return f"model error: {type(exc).__name__}"
 
 
+@dataclass
+class CallBudget:
+    """What the model calls of one request share: when they must be done by
+    (`time.monotonic()`), and why an earlier one failed, if one did."""
+
+    deadline: float
+    failed: str | None = None
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+
+# Set per request. The budget is one mutable object, so a failure recorded in a
+# threadpool handler (which runs in a copy of the context) is seen by later calls too.
+_request_budget: ContextVar[CallBudget | None] = ContextVar("model_call_budget", default=None)
+
+
+@contextmanager
+def call_budget(seconds: float) -> Iterator[CallBudget]:
+    """Model calls inside share one deadline `seconds` from now."""
+    budget = CallBudget(deadline=time.monotonic() + seconds)
+    token = _request_budget.set(budget)
+    try:
+        yield budget
+    finally:
+        _request_budget.reset(token)
+
+
+class ModelCallBudgetMiddleware:
+    """Gives each HTTP request one model-call budget of `seconds`. Plain ASGI, so the
+    context variable it sets is in the context every handler, threadpool or async, and
+    every streamed response of the request starts from."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with call_budget(self.seconds):
+            await self.app(scope, receive, send)
+
+
 def _request_body_options(max_tokens: int) -> dict[str, Any]:
     # `extra_body`, not the `max_tokens` keyword: ChatOpenAI renames that keyword to
     # `max_completion_tokens`, which llama.cpp before 2026, llama-cpp-python and other
@@ -51,8 +115,24 @@ def invoke_bounded(
     *,
     max_tokens: int,
 ) -> BaseMessage:
-    """The model's answer to `messages`, generating at most `max_tokens` tokens."""
+    """The model's answer to `messages`, generating at most `max_tokens` tokens, within
+    the time the request has left."""
+    options = _request_body_options(max_tokens)
+    budget = _request_budget.get()
+    if budget is not None:
+        if budget.failed is not None:
+            # The server that just failed this request would most likely fail again.
+            raise ModelCallFailed(f"{EARLIER_CALL_FAILED}: {budget.failed}")
+        left = budget.seconds_left()
+        if left < MIN_CALL_SECONDS:
+            raise ModelCallFailed(NO_TIME_LEFT)
+        # Reaches the openai client as the request's own timeout (LangChain passes
+        # invoke keywords through to `chat.completions.create`).
+        options["timeout"] = left
     try:
-        return model.invoke(messages, **_request_body_options(max_tokens))
+        return model.invoke(messages, **options)
     except Exception as exc:
-        raise ModelCallFailed(failure_reason(exc)) from exc
+        reason = failure_reason(exc)
+        if budget is not None:
+            budget.failed = reason
+        raise ModelCallFailed(reason) from exc

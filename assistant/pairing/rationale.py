@@ -20,6 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from assistant.config import Settings
+from assistant.llm.calls import EARLIER_CALL_FAILED, NO_TIME_LEFT
 from assistant.llm.client import build_chat_model
 from assistant.llm.prompts import PromptTemplate, load_prompt
 from assistant.llm.structured import ModelCallFailed, ask_structured
@@ -32,7 +33,16 @@ MAX_RATIONALE_CHARS = 800
 MAX_REASON_LABEL = 120  # `rationale_by` holds 200 characters
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 # Failures that will repeat for every suggestion of the run: stop asking the model.
-_SYSTEMIC = ("timeout", "connection failed", "HTTP 401", "HTTP 403", "HTTP 404", "HTTP 5")
+_SYSTEMIC = (
+    "timeout",
+    "connection failed",
+    "HTTP 401",
+    "HTTP 403",
+    "HTTP 404",
+    "HTTP 5",
+    EARLIER_CALL_FAILED,
+    NO_TIME_LEFT,
+)
 
 # A trade-off smaller than this (weight x shortfall, on the mode's weight scale) is
 # rounding, not a weakness worth a sentence.
