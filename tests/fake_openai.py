@@ -48,6 +48,9 @@ class FakeOpenAI:
     # Requests that offer tools (the chat assistant's) are answered from this script,
     # so a test can script the chat and the plan drafter behind it independently.
     tool_replies: list[ChatReply] = field(default_factory=list)
+    # `response_format` types this server cannot do: a request asking for one gets the
+    # 500 llama.cpp answers `json_schema` with, before any scripted reply is used.
+    refused_response_formats: frozenset[str] = frozenset()
 
     @property
     def chat_requests(self) -> list[dict[str, Any]]:
@@ -136,6 +139,10 @@ def _app(state: FakeOpenAI) -> FastAPI:
                 "auth": request.headers.get("authorization"),
             }
         )
+        asked_format = (body.get("response_format") or {}).get("type")
+        if asked_format in state.refused_response_formats:
+            error = {"message": f"{asked_format} is not supported", "type": "server_error"}
+            return JSONResponse({"error": error}, status_code=500)
         script = state.tool_replies if "tools" in body else state.chat_replies
         if not script:
             reply = ChatReply(status=500, content="the test scripted no more replies")

@@ -425,8 +425,24 @@ def test_http_a_good_answer_is_stored_as_the_models_plan(llm_app: LLMApp) -> Non
     # reads (llama.cpp ignored `max_completion_tokens` until 2026).
     assert sent["max_tokens"] == Settings(environment="test").llm_max_tokens_plan
     assert "max_completion_tokens" not in sent
+    # JSON mode, which llama.cpp and most local servers support, not `json_schema`.
+    assert sent["response_format"] == {"type": "json_object"}
     assert [m["role"] for m in sent["messages"]] == ["system", "user"]
     assert llm_app.server.requests[-1]["auth"] == "Bearer not-needed"
+
+
+def test_http_a_server_without_json_mode_is_asked_again_without_it_then_never(
+    llm_app: LLMApp,
+) -> None:
+    llm_app.server.refused_response_formats = frozenset({"json_object", "json_schema"})
+    llm_app.server.chat_replies += [ChatReply(content=answer([llm_app.cite]))] * 2
+    first = create_plan(llm_app)
+    second = create_plan(llm_app)
+
+    # Both plans are the model's: the refusal cost one quick retry, not the model.
+    assert first["drafter"] == second["drafter"] == f"openai:{MODEL}"
+    formats = [r.get("response_format") for r in llm_app.server.chat_requests]
+    assert formats == [{"type": "json_object"}, None, None]
 
 
 def test_http_malformed_twice_falls_back(llm_app: LLMApp) -> None:

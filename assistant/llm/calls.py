@@ -15,6 +15,8 @@ request (the CLI) each call gets the model's full timeout.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ from langchain_core.language_models import LanguageModelInput
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import Runnable
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+logger = logging.getLogger("tandem.llm")
 
 # A call with less time than this left cannot get an answer from any model worth asking;
 # failing at once spares the server a request it would work on after we gave up.
@@ -101,24 +105,49 @@ class ModelCallBudgetMiddleware:
             await self.app(scope, receive, send)
 
 
-def _request_body_options(max_tokens: int) -> dict[str, Any]:
+# JSON mode, not `json_schema`: llama.cpp answers a `json_schema` request with a 500 and
+# many servers know only `json_object`; the schema is in the prompt and every answer is
+# validated against it anyway.
+JSON_OBJECT_FORMAT = {"type": "json_object"}
+# A refusal is taken to be about JSON mode when it says so, or is a status servers use
+# for a parameter they reject. A plain 500 ("overloaded") is not retried: the caller's
+# offline path answers sooner than a second try at a failing server would.
+_PARAMETER_REFUSALS = frozenset({400, 422, 501})
+_FORMAT_WORDS = ("json", "format", "schema")
+# Base URLs of servers that refused a request for JSON mode and answered without it.
+# Kept for the process's life: a server learns no new capability while Tandem runs.
+_servers_without_json_mode: set[str] = set()
+_servers_lock = threading.Lock()
+
+
+def _server_of(model: Runnable[LanguageModelInput, BaseMessage]) -> str:
+    bound = getattr(model, "bound", model)  # a model with tools bound wraps the model
+    return str(getattr(bound, "openai_api_base", None) or type(bound).__name__)
+
+
+def _refuses_json_mode(refused: openai.APIStatusError) -> bool:
+    said = f"{refused.message} {refused.body}".lower()
+    return refused.status_code in _PARAMETER_REFUSALS or any(w in said for w in _FORMAT_WORDS)
+
+
+def _request_body_options(max_tokens: int, *, json_mode: bool) -> dict[str, Any]:
     # `extra_body`, not the `max_tokens` keyword: ChatOpenAI renames that keyword to
     # `max_completion_tokens`, which llama.cpp before 2026, llama-cpp-python and other
     # OpenAI-compatible servers silently ignore, so the cap would not be a cap there.
-    # Every such server reads `max_tokens`.
-    return {"extra_body": {"max_tokens": max_tokens}}
+    # Every such server reads `max_tokens`. `response_format` goes there too: passed as
+    # a keyword it sends ChatOpenAI down its parse-into-a-class path.
+    body: dict[str, Any] = {"max_tokens": max_tokens}
+    if json_mode:
+        body["response_format"] = JSON_OBJECT_FORMAT
+    return {"extra_body": body}
 
 
-def invoke_bounded(
+def _send(
     model: Runnable[LanguageModelInput, BaseMessage],
     messages: list[BaseMessage],
-    *,
-    max_tokens: int,
+    options: dict[str, Any],
+    budget: CallBudget | None,
 ) -> BaseMessage:
-    """The model's answer to `messages`, generating at most `max_tokens` tokens, within
-    the time the request has left."""
-    options = _request_body_options(max_tokens)
-    budget = _request_budget.get()
     if budget is not None:
         if budget.failed is not None:
             # The server that just failed this request would most likely fail again.
@@ -128,9 +157,47 @@ def invoke_bounded(
             raise ModelCallFailed(NO_TIME_LEFT)
         # Reaches the openai client as the request's own timeout (LangChain passes
         # invoke keywords through to `chat.completions.create`).
-        options["timeout"] = left
+        options = {**options, "timeout": left}
+    return model.invoke(messages, **options)
+
+
+def invoke_bounded(
+    model: Runnable[LanguageModelInput, BaseMessage],
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int,
+    json_object: bool = False,
+) -> BaseMessage:
+    """The model's answer to `messages`, generating at most `max_tokens` tokens, within
+    the time the request has left. With `json_object`, asks for JSON mode where the
+    server has not refused it; a server that refuses it is asked once more without it
+    (the caller parses the JSON out of prose then) and is not asked for it again."""
+    budget = _request_budget.get()
+    server = _server_of(model)
     try:
-        return model.invoke(messages, **options)
+        with _servers_lock:
+            json_mode = json_object and server not in _servers_without_json_mode
+        if json_mode:
+            try:
+                return _send(
+                    model, messages, _request_body_options(max_tokens, json_mode=True), budget
+                )
+            except openai.APIStatusError as refused:
+                if not _refuses_json_mode(refused):
+                    raise
+                logger.info(
+                    "the model server refused JSON mode; asking again without it",
+                    extra={"fields": {"server": server, "status": refused.status_code}},
+                )
+            answer = _send(
+                model, messages, _request_body_options(max_tokens, json_mode=False), budget
+            )
+            with _servers_lock:
+                _servers_without_json_mode.add(server)
+            return answer
+        return _send(model, messages, _request_body_options(max_tokens, json_mode=False), budget)
+    except ModelCallFailed:
+        raise
     except Exception as exc:
         reason = failure_reason(exc)
         if budget is not None:

@@ -43,8 +43,14 @@ class _Unusable(ValueError):
     """An answer that parsed badly or broke a rule; the message goes back to the model."""
 
 
-def ask(chat_model: BaseChatModel, messages: list[BaseMessage], *, max_tokens: int) -> str:
-    reply = invoke_bounded(chat_model, messages, max_tokens=max_tokens)
+def ask(
+    chat_model: BaseChatModel,
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int,
+    json_object: bool = False,
+) -> str:
+    reply = invoke_bounded(chat_model, messages, max_tokens=max_tokens, json_object=json_object)
     refused = reply.additional_kwargs.get("refusal") or (
         isinstance(reply.content, list)
         and any(isinstance(b, dict) and b.get("type") == "refusal" for b in reply.content)
@@ -121,7 +127,7 @@ def ask_structured(
     ModelCallFailed when there is nothing usable.
     """
     messages = prompt.render(**variables)
-    answer = ask(chat_model, messages, max_tokens=max_tokens)
+    answer = ask(chat_model, messages, max_tokens=max_tokens, json_object=True)
     try:
         result = _validated(answer, schema, check)
     except _Unusable as problem:
@@ -132,7 +138,8 @@ def ask_structured(
             HumanMessage(content=REPAIR_REQUEST.format(error=error)),
         ]
         try:
-            result = _validated(ask(chat_model, repair, max_tokens=max_tokens), schema, check)
+            repaired = ask(chat_model, repair, max_tokens=max_tokens, json_object=True)
+            result = _validated(repaired, schema, check)
         except _Unusable as again:
             reason = f"invalid output after repair: {again}"[:MAX_ERROR_CHARS]
             raise ModelCallFailed(reason) from again
