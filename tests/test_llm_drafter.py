@@ -35,6 +35,7 @@ from assistant.llm.client import build_chat_model
 from assistant.llm.prompts import PromptError, load_prompt
 from assistant.llm.structured import fallback_label
 from assistant.matching.models import MatchOut
+from assistant.observability import JsonLogFormatter
 from assistant.people.models import ParticipantOut
 from assistant.plans.models import PlanBody
 from assistant.plans.service import PlanDraftRequest
@@ -462,6 +463,36 @@ def test_http_a_server_error_falls_back_naming_the_status(llm_app: LLMApp) -> No
     assert plan["drafter"] == "offline (fallback: HTTP 500)"
     assert "HTTP 500" in plan["remarks"][0]
     assert len(llm_app.server.chat_requests) == 1  # max_retries=0: no silent retries
+
+
+def test_http_the_servers_own_error_is_logged_with_the_request_id(
+    llm_app: LLMApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    llm_app.server.chat_replies.append(ChatReply(status=503, content="model is still loading"))
+    # Tandem's loggers do not propagate; listen where its handler is, in its JSON lines.
+    tandem = logging.getLogger("tandem")
+    caplog.handler.setFormatter(JsonLogFormatter())
+    tandem.addHandler(caplog.handler)
+    try:
+        _, mentee, match = llm_app.api.mentor_pair()
+        response = llm_app.api.call(
+            "POST",
+            f"/v1/matches/{match['id']}/plans",
+            key=mentee["api_key"],
+            json={"owner_id": mentee["id"]},
+        )
+    finally:
+        tandem.removeHandler(caplog.handler)
+    plan = expect(response, 201)
+
+    # The label stays short; the operator's log has what the server said, findable by
+    # the request id the client was given.
+    assert plan["drafter"] == "offline (fallback: HTTP 503)"
+    lines = [json.loads(line) for line in caplog.text.splitlines()]
+    (failed,) = [line for line in lines if line["msg"] == "model call failed"]
+    assert failed["level"] == "WARNING" and failed["reason"] == "HTTP 503"
+    assert "model is still loading" in failed["provider_error"]
+    assert failed["request_id"] == response.headers["x-request-id"]
 
 
 def test_http_a_timeout_falls_back(llm_app: LLMApp) -> None:

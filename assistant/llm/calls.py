@@ -125,6 +125,15 @@ def _server_of(model: Runnable[LanguageModelInput, BaseMessage]) -> str:
     return str(getattr(bound, "openai_api_base", None) or type(bound).__name__)
 
 
+MAX_PROVIDER_ERROR_CHARS = 1000
+
+
+def _said(exc: Exception) -> str:
+    """What the server (or the client) said about a failed call, cut to a log line."""
+    message = exc.message if isinstance(exc, openai.APIError) else str(exc)
+    return (message or type(exc).__name__)[:MAX_PROVIDER_ERROR_CHARS]
+
+
 def _refuses_json_mode(refused: openai.APIStatusError) -> bool:
     said = f"{refused.message} {refused.body}".lower()
     return refused.status_code in _PARAMETER_REFUSALS or any(w in said for w in _FORMAT_WORDS)
@@ -202,4 +211,11 @@ def invoke_bounded(
         reason = failure_reason(exc)
         if budget is not None:
             budget.failed = reason
+        # The label keeps the short reason; the log keeps what the server said (a
+        # model still loading, a context overflow), which is what an operator needs.
+        # The JSON log formatter adds the request id.
+        logger.warning(
+            "model call failed",
+            extra={"fields": {"server": server, "reason": reason, "provider_error": _said(exc)}},
+        )
         raise ModelCallFailed(reason) from exc
