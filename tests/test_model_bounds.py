@@ -44,6 +44,14 @@ class Bounded:
         completion: JSON = expect(response, 200)
         return completion, elapsed
 
+    def ask_streamed(self, key: str, text: str) -> tuple[str, float]:
+        body = {"model": "tandem", "messages": [{"role": "user", "content": text}], "stream": True}
+        started = time.monotonic()
+        response = self.api.call("POST", "/v1/chat/completions", key=key, json=body)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200
+        return response.text, elapsed
+
 
 @pytest.fixture
 def bounded(settings: Settings, clock: FixedClock) -> Iterator[Bounded]:
@@ -110,6 +118,20 @@ def test_a_plan_drafted_by_a_chat_tool_waits_only_for_the_time_the_request_has_l
     (plan,) = _plans(bounded.api, match)
     assert plan["drafter"] == "offline (fallback: earlier model call failed: timeout)"
     assert [("tools" in r) for r in bounded.server.chat_requests] == [True, False]
+
+
+def test_a_streamed_chat_shares_one_deadline_too(bounded: Bounded) -> None:
+    _, sam, match = bounded.api.mentor_pair()
+    bounded.server.tool_replies.append(ChatReply(content="late", delay=TIMEOUT + 1.5))
+    bounded.server.chat_replies.append(ChatReply(content="{}"))
+
+    streamed, elapsed = bounded.ask_streamed(sam["api_key"], "I want a plan")
+
+    assert elapsed <= REQUEST_BOUND
+    assert "The language model could not answer (timeout)" in streamed
+    (plan,) = _plans(bounded.api, match)
+    assert plan["drafter"] == "offline (fallback: earlier model call failed: timeout)"
+    assert len(bounded.server.chat_requests) == 1
 
 
 def test_a_call_gets_only_the_time_its_request_has_left(settings: Settings) -> None:
