@@ -77,7 +77,10 @@ def serve(
     _prepare(settings)
     bind_host = host or settings.host
     bind_port = port or settings.port
-    console.print(f"Serving Tandem on http://{bind_host}:{bind_port} (docs at /docs)")
+    console.print(
+        f"Serving Tandem on http://{bind_host}:{bind_port} (open it in a browser and sign in "
+        "with a key; API docs at /docs)"
+    )
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_config=None)
 
 
