@@ -122,6 +122,50 @@ def new_match(bench: Bench, mode: str, people: list[tuple[Any, str]]) -> Any:
     return bench.call("POST", "/v1/matches", json=body)
 
 
+def match_with_history(
+    bench: Bench, mode: str, people: list[tuple[Any, str]]
+) -> tuple[Any, list[Any], Any]:
+    """A match with a plan per learner, an earlier session with five shared notes and
+    their action items, and a next session: (match, plans, next session)."""
+    learner = next(p for p, r in people if r in ("mentee", "peer"))
+    key = learner["api_key"]
+    match = new_match(bench, mode, people)
+    plans = [
+        bench.call(
+            "POST",
+            f"/v1/matches/{match['id']}/plans",
+            key=person["api_key"],
+            json={"owner_id": person["id"]},
+        )
+        for person, role in people
+        if role in ("mentee", "peer")
+    ]
+    earlier = bench.call(
+        "POST",
+        f"/v1/matches/{match['id']}/sessions",
+        key=key,
+        json={"scheduled_at": "2027-02-20T15:00:00Z", "duration_minutes": 45},
+    )
+    for n in range(5):
+        bench.call(
+            "POST",
+            f"/v1/sessions/{earlier['id']}/notes",
+            key=key,
+            json={
+                "text": f"Session notes {n}: we practised and agreed next steps.",
+                "visibility": "match",
+                "action_items": [{"text": f"Try step {n}", "owner_id": learner["id"]}],
+            },
+        )
+    meeting = bench.call(
+        "POST",
+        f"/v1/matches/{match['id']}/sessions",
+        key=key,
+        json={"scheduled_at": "2027-03-04T15:00:00Z", "duration_minutes": 60},
+    )
+    return match, plans, meeting
+
+
 def measure_mode(bench: Bench, mode: str, runs: int) -> None:
     people = members_for(bench, mode)
     learner = next(p for p, r in people if r in ("mentee", "peer"))
@@ -149,38 +193,7 @@ def measure_mode(bench: Bench, mode: str, runs: int) -> None:
         draft_plan()
     plan_samples = plan_times[1:]
 
-    match = new_match(bench, mode, people)
-    for person, role in people:
-        if role in ("mentee", "peer"):
-            bench.call(
-                "POST",
-                f"/v1/matches/{match['id']}/plans",
-                key=person["api_key"],
-                json={"owner_id": person["id"]},
-            )
-    earlier = bench.call(
-        "POST",
-        f"/v1/matches/{match['id']}/sessions",
-        key=key,
-        json={"scheduled_at": "2027-02-20T15:00:00Z", "duration_minutes": 45},
-    )
-    for n in range(5):
-        bench.call(
-            "POST",
-            f"/v1/sessions/{earlier['id']}/notes",
-            key=key,
-            json={
-                "text": f"Session notes {n}: we practised and agreed next steps.",
-                "visibility": "match",
-                "action_items": [{"text": f"Try step {n}", "owner_id": learner["id"]}],
-            },
-        )
-    meeting = bench.call(
-        "POST",
-        f"/v1/matches/{match['id']}/sessions",
-        key=key,
-        json={"scheduled_at": "2027-03-04T15:00:00Z", "duration_minutes": 60},
-    )
+    _, _, meeting = match_with_history(bench, mode, people)
     bench.call(
         "POST",
         f"/v1/sessions/{meeting['id']}/talking-points",

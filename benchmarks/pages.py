@@ -36,8 +36,8 @@ from benchmarks.drafting import (  # noqa: E402
     STAFF,
     Bench,
     FixedClock,
+    match_with_history,
     members_for,
-    new_match,
     percentile,
     timed,
 )
@@ -66,40 +66,7 @@ def measure_mode(bench: Bench, app: Any, mode: str, runs: int) -> None:
     people = members_for(bench, mode)
     learner = next(p for p, r in people if r in ("mentee", "peer"))
     key = learner["api_key"]
-    match = new_match(bench, mode, people)
-    plans = [
-        bench.call(
-            "POST",
-            f"/v1/matches/{match['id']}/plans",
-            key=person["api_key"],
-            json={"owner_id": person["id"]},
-        )
-        for person, role in people
-        if role in ("mentee", "peer")
-    ]
-    earlier = bench.call(
-        "POST",
-        f"/v1/matches/{match['id']}/sessions",
-        key=key,
-        json={"scheduled_at": "2027-02-20T15:00:00Z", "duration_minutes": 45},
-    )
-    for n in range(5):
-        bench.call(
-            "POST",
-            f"/v1/sessions/{earlier['id']}/notes",
-            key=key,
-            json={
-                "text": f"Session notes {n}: we practised and agreed next steps.",
-                "visibility": "match",
-                "action_items": [{"text": f"Try step {n}", "owner_id": learner["id"]}],
-            },
-        )
-    meeting = bench.call(
-        "POST",
-        f"/v1/matches/{match['id']}/sessions",
-        key=key,
-        json={"scheduled_at": "2027-03-04T15:00:00Z", "duration_minutes": 60},
-    )
+    _, plans, meeting = match_with_history(bench, mode, people)
     bench.call("POST", f"/v1/sessions/{meeting['id']}/agenda", key=key, json={})
 
     with TestClient(app) as browser:
